@@ -1,0 +1,151 @@
+/* The threeway command line. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "cli.h"
+#include "tcp.h"
+
+#ifndef TW_VERSION
+#define TW_VERSION "0.0.0"
+#endif
+
+static const struct tw_command commands[] = {
+    {"diagram", "print the model's transition table as Graphviz (dot) on stdout", tw_cmd_diagram},
+    {"bench", "measure a stack: --stack model [--seconds S] [--json]", tw_cmd_bench},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: threeway [--help] [--version] <command> [options]\n\n"
+               "threeway: conformance and fuzz testing for the TCP three-way handshake\n"
+               "(RFC 9293). Commands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'threeway <command> --help' describes a command. Exit codes: 0 ok, 1 a check\n"
+               "failed, 2 bad input or usage.\n");
+}
+
+int tw_cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return TW_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return TW_EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+        printf("threeway %s\n", TW_VERSION);
+        return TW_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(cmd, commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "threeway: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return TW_EXIT_USAGE;
+}
+
+static void put_stdout(void *ctx, const char *text)
+{
+    (void)ctx;
+    fputs(text, stdout);
+}
+
+int tw_cmd_diagram(int argc, char **argv)
+{
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: threeway diagram\n\nPrints the model's transition table as a Graphviz digraph;\n"
+               "render it with: threeway diagram | dot -Tsvg > handshake.svg\n");
+        return TW_EXIT_OK;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "threeway diagram: unexpected argument '%s'\n", argv[1]);
+        return TW_EXIT_USAGE;
+    }
+    tw_diagram(put_stdout, NULL);
+    return fflush(stdout) == 0 ? TW_EXIT_OK : TW_EXIT_FAIL;
+}
+
+static int parse_seconds(const char *text, double *out)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end || !(v > 0) || v > 86400)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int tw_cmd_bench(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"stack", required_argument, NULL, 's'},
+        {"seconds", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *stack = "model";
+    double seconds = 3;
+    int json = 0, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "s:t:jh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            stack = optarg;
+            break;
+        case 't':
+            if (parse_seconds(optarg, &seconds)) {
+                fprintf(stderr, "threeway bench: --seconds wants a number of seconds in (0, 86400], got '%s'\n",
+                        optarg);
+                return TW_EXIT_USAGE;
+            }
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            printf("usage: threeway bench [--stack model] [--seconds S] [--json]\n\n"
+                   "Drives complete, checked handshakes (plus odd segments: a duplicate SYN, an ACK\n"
+                   "to a listener, a segment to a closed port) through the stack for S seconds\n"
+                   "(default 3) and reports segments per second. --json prints one object with\n"
+                   "the keys stack, segments, seconds, segments_per_sec (and handshakes).\n");
+            return TW_EXIT_OK;
+        default:
+            fprintf(stderr, "threeway bench: unknown or incomplete option '%s'\n", argv[optind - 1]);
+            return TW_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "threeway bench: unexpected argument '%s'\n", argv[optind]);
+        return TW_EXIT_USAGE;
+    }
+    if (strcmp(stack, "model") != 0) {
+        fprintf(stderr, "threeway bench: unknown stack '%s' (this build knows: model)\n", stack);
+        return TW_EXIT_USAGE;
+    }
+    struct tw_bench_result r;
+    int rc = tw_bench_model(seconds, &r);
+    double rate = r.seconds > 0 ? (double)r.segments / r.seconds : 0;
+    if (json) {
+        printf("{\"stack\": \"%s\", \"segments\": %llu, \"seconds\": %.3f, \"segments_per_sec\": %.0f, "
+               "\"handshakes\": %llu}\n",
+               stack, (unsigned long long)r.segments, r.seconds, rate, (unsigned long long)r.handshakes);
+    } else {
+        printf("stack %s: %llu segments in %.3f s: %.0f segments/s (%llu checked handshakes)\n", stack,
+               (unsigned long long)r.segments, r.seconds, rate, (unsigned long long)r.handshakes);
+    }
+    if (rc) {
+        fprintf(stderr, "threeway bench: %llu handshakes went wrong; first: %s\n",
+                (unsigned long long)r.failures, r.failure);
+        return TW_EXIT_FAIL;
+    }
+    return TW_EXIT_OK;
+}
