@@ -28,6 +28,10 @@ void tw_host_release(struct tw_host *h, int slot)
 {
     if (slot < 0 || slot >= TW_HOST_SLOTS)
         return;
+    /* Children of a released listener can no longer be accepted. */
+    for (int i = 0; i < TW_HOST_SLOTS; i++)
+        if (h->parent[i] == slot)
+            h->parent[i] = TW_ORPHAN;
     h->slot_flags[slot] = 0;
     h->parent[slot] = TW_NO_SLOT;
     memset(&h->tcb[slot], 0, sizeof(h->tcb[slot]));

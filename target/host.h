@@ -9,6 +9,7 @@
 
 #define TW_HOST_SLOTS 16
 #define TW_NO_SLOT (-1)
+#define TW_ORPHAN (-2) /* parent of a child whose listener was released */
 
 enum {
     TW_SLOT_USED = 0x1,
@@ -19,7 +20,7 @@ struct tw_host {
     struct tw_env env;
     struct tw_tcb tcb[TW_HOST_SLOTS];
     uint8_t slot_flags[TW_HOST_SLOTS];
-    int8_t parent[TW_HOST_SLOTS]; /* listener slot of a passive child, or TW_NO_SLOT */
+    int8_t parent[TW_HOST_SLOTS]; /* listener slot of a passive child, TW_ORPHAN, or TW_NO_SLOT */
 };
 
 void tw_host_init(struct tw_host *h, const struct tw_env *env);
