@@ -66,10 +66,18 @@ int tw_host_listen(struct tw_host *h, const struct tw_addr *laddr, uint16_t lpor
     return s;
 }
 
+static int find_connection(const struct tw_host *h, const struct tw_segment *seg);
+
 int tw_host_connect(struct tw_host *h, const struct tw_addr *laddr, uint16_t lport,
                     const struct tw_addr *raddr, uint16_t rport, uint64_t now_us,
                     struct tw_out *out, enum tw_verdict *v)
 {
+    /* RFC 9293 3.10.1: "connection already exists" for a 4-tuple in use. */
+    struct tw_segment probe = {.src = *raddr, .dst = *laddr, .sport = rport, .dport = lport};
+    if (find_connection(h, &probe) != TW_NO_SLOT) {
+        *v = TW_V_CALL_ILLEGAL;
+        return TW_NO_SLOT;
+    }
     int s = alloc_slot(h);
     if (s == TW_NO_SLOT) {
         *v = TW_V_CALL_ILLEGAL;
@@ -123,6 +131,12 @@ static int find_listener(const struct tw_host *h, const struct tw_segment *seg)
             return i;
     }
     return TW_NO_SLOT;
+}
+
+int tw_host_lookup(const struct tw_host *h, const struct tw_segment *seg)
+{
+    int s = find_connection(h, seg);
+    return s != TW_NO_SLOT ? s : find_listener(h, seg);
 }
 
 /* A passive child that went back to LISTEN is gone: its listener never

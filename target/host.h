@@ -36,6 +36,10 @@ int tw_host_accept(struct tw_host *h, int listener);
 /* Forget a slot (after the user closed it and it reached CLOSED). */
 void tw_host_release(struct tw_host *h, int slot);
 
+/* The slot a segment would reach: its connection, else a listener, else
+ * TW_NO_SLOT (the CLOSED rules). */
+int tw_host_lookup(const struct tw_host *h, const struct tw_segment *seg);
+
 /* A segment arrives. *slot_out (may be NULL) gets the TCB that took it. */
 enum tw_verdict tw_host_input(struct tw_host *h, const struct tw_segment *seg, uint64_t now_us,
                               struct tw_out *out, int *slot_out);
