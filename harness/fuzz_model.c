@@ -430,18 +430,16 @@ static int do_icmp(struct fz *f, struct reader *r)
     unsigned i = pick % (sizeof(icmp4_choices) / sizeof(icmp4_choices[0]));
     ic.type = icmp4_choices[i].type;
     ic.code = icmp4_choices[i].code;
-    if (ic.family == 6) { /* the ICMPv6 equivalents */
-        static const uint8_t t6[][2] = {{1, 0}, {1, 3}, {1, 4}, {1, 4}, {2, 0}, {1, 0}, {1, 1}, {3, 0}, {4, 0}, {1, 0}};
-        ic.type = t6[i][0];
-        ic.code = t6[i][1];
-    }
+    if (ic.family == 6 && !tw_icmp_v4_to_v6(ic.type, ic.code, &ic.type, &ic.code))
+        return 0; /* no ICMPv6 equivalent */
     if (!tw_icmp_classify(ic.family, ic.type, ic.code, &ic.cls))
         return 0;
     enum tw_state before = slot_state(f, f->conn);
     struct tw_out o;
     tw_out_clear(&o);
     int slot;
-    struct tw_fz_event ev = {.kind = TW_FZ_ICMP, .icmp = ic};
+    struct tw_fz_event ev = {.kind = TW_FZ_ICMP, .icmp = ic, .icmp4_type = icmp4_choices[i].type,
+                             .icmp4_code = icmp4_choices[i].code};
     ev.verdict = tw_host_icmp(&f->host, &ic, f->now, &o, &slot);
     emit_trace(f, &ev);
     if (check_tcb(f, slot, before, &o))
@@ -472,7 +470,8 @@ int tw_fuzz_model_run(const uint8_t *data, size_t size, struct tw_fz_result *res
     tw_env_init(&env);
     memcpy(env.secret, "threeway-fuzzkey", 16);
     env.profile.rfc5961 = !(cfg & 1);
-    env.profile.offer = (uint8_t)((cfg >> 2) & 0x0f);
+    /* MSS is always offered: scripts can switch the others off by sysctl. */
+    env.profile.offer = (uint8_t)(((cfg >> 2) & 0x0f) | TW_HAS_MSS);
     bool v6 = cfg & 2;
     f.d_addr = v6 ? d6 : d4;
     f.h_addr = v6 ? h6 : h4;

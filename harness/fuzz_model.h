@@ -39,6 +39,7 @@ struct tw_fz_event {
     uint32_t len;            /* SEND */
     struct tw_segment seg;   /* INJECT, OUTPUT (absolute numbers) */
     struct tw_icmp icmp;     /* ICMP */
+    uint8_t icmp4_type, icmp4_code; /* ICMP: the ICMPv4 naming of the error */
     /* CONFIG */
     bool strict;
     uint8_t family;

@@ -276,3 +276,36 @@ size_t tw_icmp_build(const struct tw_icmp *ic, const uint8_t *quoted, size_t quo
         *err = TW_PARSE_OK;
     return total;
 }
+
+bool tw_icmp_v4_to_v6(uint8_t type, uint8_t code, uint8_t *type6, uint8_t *code6)
+{
+    static const uint8_t unreach[][2] = {
+        [0] = {1, 0}, /* net unreachable: no route */
+        [1] = {1, 3}, /* host unreachable: address unreachable */
+        [2] = {4, 1}, /* protocol unreachable: unrecognized next header */
+        [3] = {1, 4}, /* port unreachable */
+        [4] = {2, 0}, /* fragmentation needed: packet too big */
+        [5] = {1, 5}, /* source route failed: source address failed policy */
+    };
+    switch (type) {
+    case 3:
+        if (code < sizeof(unreach) / sizeof(unreach[0])) {
+            *type6 = unreach[code][0];
+            *code6 = unreach[code][1];
+        } else { /* the prohibited codes: administratively prohibited */
+            *type6 = 1;
+            *code6 = 1;
+        }
+        return true;
+    case 11:
+        *type6 = 3;
+        *code6 = 0;
+        return true;
+    case 12:
+        *type6 = 4;
+        *code6 = 0;
+        return true;
+    default:
+        return false;
+    }
+}

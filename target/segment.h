@@ -184,6 +184,10 @@ struct tw_icmp {
  * not an error TCP acts on. */
 bool tw_icmp_classify(uint8_t family, uint8_t type, uint8_t code, enum tw_icmp_class *out);
 
+/* The ICMPv6 error that plays the role of an ICMPv4 type/code (as scripts
+ * name errors the ICMPv4 way); false if there is none (source quench). */
+bool tw_icmp_v4_to_v6(uint8_t type, uint8_t code, uint8_t *type6, uint8_t *code6);
+
 /* Parse an IP packet holding an ICMP/ICMPv6 error that quotes a TCP header. */
 enum tw_parse_err tw_icmp_parse(const uint8_t *buf, size_t len, unsigned flags,
                                 struct tw_icmp *out);
