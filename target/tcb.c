@@ -299,6 +299,8 @@ static void learn_syn_options(struct tw_tcb *c, const struct tw_env *env,
     uint16_t cap = own_mss(env, &c->raddr);
     if (mss > cap)
         mss = cap;
+    if (c->path_mss && mss > c->path_mss) /* RFC 1191 / 8201: an ICMP lowered it */
+        mss = c->path_mss;
     if (mss < 64) /* HS-MSS-06: clamp absurd values */
         mss = 64;
     c->snd_mss = mss;
@@ -542,6 +544,10 @@ enum tw_verdict tw_closed_input(const struct tw_segment *seg, struct tw_out *out
      * discarded (HS-CLOSED-03); any other segment draws a reset. */
     if (seg->flags & TW_RST)
         return TW_V_CLOSED_RST_DROPPED;
+    /* MUST-57, RFC 1122 4.2.3.10: nothing addressed to (or claiming to come
+     * from) a broadcast or multicast address is ever answered. */
+    if (addr_is_nonunicast(&seg->dst) || addr_is_bad_source(&seg->src))
+        return TW_V_NON_UNICAST_DROPPED;
     send_reset_for(seg, out);
     return (seg->flags & TW_ACK) ? TW_V_CLOSED_SEND_RST : TW_V_CLOSED_SEND_RST_ACK;
 }
@@ -553,9 +559,10 @@ static enum tw_verdict input_closed(struct tw_tcb *c, const struct tw_env *env,
     (void)env;
     (void)now_us;
     enum tw_verdict v = tw_closed_input(seg, out);
-    take(c, v == TW_V_CLOSED_RST_DROPPED ? TW_ROW_T3
-             : v == TW_V_CLOSED_SEND_RST ? TW_ROW_T5
-                                         : TW_ROW_T4,
+    take(c, v == TW_V_CLOSED_RST_DROPPED   ? TW_ROW_T3
+             : v == TW_V_NON_UNICAST_DROPPED ? TW_ROW_E3C
+             : v == TW_V_CLOSED_SEND_RST     ? TW_ROW_T5
+                                             : TW_ROW_T4,
          out);
     return v;
 }
@@ -957,8 +964,13 @@ enum tw_verdict tw_icmp_input(struct tw_tcb *c, const struct tw_env *env,
     if (ic->cls == TW_ICMP_PMTU) {
         /* RFC 1191 / 8201: lower the MSS; never abort (HS-ICMP-04). */
         unsigned hdr = addr_is_v4(&c->raddr) ? 40 : 60;
-        if (ic->mtu > hdr && ic->mtu - hdr < c->snd_mss)
-            c->snd_mss = (uint16_t)(ic->mtu - hdr);
+        if (ic->mtu > hdr && ic->mtu - hdr <= 0xffff) {
+            uint16_t mss = (uint16_t)(ic->mtu - hdr);
+            if (!c->path_mss || mss < c->path_mss)
+                c->path_mss = mss;
+            if (c->snd_mss && mss < c->snd_mss)
+                c->snd_mss = mss;
+        }
         take(c, stay, out);
         return TW_V_ICMP_PMTU;
     }

@@ -68,6 +68,7 @@ const char *tw_event_name(enum tw_event e);
     X(T1, CLOSED, PASSIVE_OPEN, LISTEN, "HS-OPEN-04", "create TCB")                             \
     X(T2, CLOSED, ACTIVE_OPEN, SYN_SENT, "HS-OPEN-01", "send SYN")                              \
     X(T3, CLOSED, SEGMENT, CLOSED, "HS-CLOSED-03", "RST: drop")                                 \
+    X(E3C, CLOSED, SEGMENT, CLOSED, "HS-LISTEN-08", "to/from a non-unicast address: drop")      \
     X(T4, CLOSED, SEGMENT, CLOSED, "HS-CLOSED-01", "no ACK: send RST,ACK")                      \
     X(T5, CLOSED, SEGMENT, CLOSED, "HS-CLOSED-02", "ACK: send RST seq=SEG.ACK")                 \
     X(T6, LISTEN, SEGMENT, LISTEN, "HS-LISTEN-01", "RST: ignore")                               \
@@ -163,6 +164,7 @@ extern const struct tw_row_info tw_rows[TW_ROW__COUNT];
     X(MALFORMED_DROPPED, "HS-GEN-08", "malformed segment dropped without reply")                 \
     X(BAD_CHECKSUM_DROPPED, "HS-GEN-01", "bad checksum: dropped silently")                       \
     X(CLOSED_RST_DROPPED, "HS-CLOSED-03", "CLOSED: RST dropped")                                 \
+    X(NON_UNICAST_DROPPED, "HS-LISTEN-08", "to or from a broadcast/multicast address: dropped, never answered") \
     X(CLOSED_SEND_RST_ACK, "HS-CLOSED-01", "CLOSED: no ACK bit: RST,ACK ack=SEG.SEQ+SEG.LEN")     \
     X(CLOSED_SEND_RST, "HS-CLOSED-02", "CLOSED: ACK bit: RST seq=SEG.ACK")                       \
     X(LISTEN_RST_IGNORED, "HS-LISTEN-01", "LISTEN: RST ignored")                                 \
@@ -308,6 +310,8 @@ struct tw_tcb {
     uint16_t lport, rport;
     uint16_t snd_mss;       /* effective send MSS (MUST-15, MUST-16) */
     uint16_t rcv_mss;       /* the MSS we advertised */
+    uint16_t path_mss;      /* from ICMP frag-needed / packet too big; 0 = none */
+    uint16_t pad1;
     struct tw_addr laddr, raddr;
     uint32_t iss, irs;
     uint32_t snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;

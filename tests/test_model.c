@@ -267,6 +267,11 @@ START_TEST(test_closed_tcb_takes_closed_rows)
     ck_assert(tw_out_took(&out, TW_ROW_T5));
     ck_assert_int_eq(send_seg(SEG(.seq = 1, .flags = TW_RST)), TW_V_CLOSED_RST_DROPPED);
     ck_assert(tw_out_took(&out, TW_ROW_T3));
+    struct tw_segment bcast = SEG(.seq = 1, .flags = TW_SYN);
+    bcast.dst = (struct tw_addr){.family = 4, .bytes = {255, 255, 255, 255}};
+    ck_assert_int_eq(send_seg(bcast), TW_V_NON_UNICAST_DROPPED);
+    ck_assert(tw_out_took(&out, TW_ROW_E3C));
+    expect_nothing();
     ck_assert_int_eq(tcb.state, TW_CLOSED);
 }
 END_TEST
@@ -1113,6 +1118,14 @@ START_TEST(test_icmp_soft_errors_never_abort)
     ck_assert_int_eq(icmp(4, 0, TW_ICMP_QUENCH, ISS), TW_V_ICMP_QUENCH_DROPPED);
     ck_assert_int_eq(icmp(3, 4, TW_ICMP_PMTU, ISS), TW_V_ICMP_PMTU);
     ck_assert_int_eq(tcb.state, TW_SYN_SENT);
+    /* The path MTU survives the SYN,ACK's MSS (HS-ICMP-04): 1000 - 40. */
+    struct tw_tcb saved = tcb;
+    struct tw_segment sa = SEG(.seq = IRS, .ack = ISS + 1, .flags = TW_SYN | TW_ACK);
+    sa.opt.has = TW_HAS_MSS;
+    sa.opt.mss = 1460;
+    send_seg(sa);
+    ck_assert_uint_eq(tcb.snd_mss, 960);
+    tcb = saved;
     env.profile.icmp_soft_abort_syn_sent = true; /* RFC 5461 practice */
     ck_assert_int_eq(icmp(3, 1, TW_ICMP_SOFT, ISS), TW_V_ICMP_HARD_ABORT);
     ck_assert_int_eq(tcb.state, TW_CLOSED);
