@@ -259,7 +259,7 @@ struct tw_profile {
 };
 
 /* The defaults: RFC 5961 on, MSS+SACK+TS+WS offered, shift 7, window 65535,
- * MTU 1500, 6 SYN and 5 SYN,ACK retries, RTO 1 s doubling to 60 s, hard ICMP
+ * MTU 1500, 7 SYN and 5 SYN,ACK retries (183 s >= 3 min), RTO 1 s doubling to 60 s, hard ICMP
  * errors abort, soft ones do not, ICMP sequence validated. */
 void tw_profile_default(struct tw_profile *p);
 /* Strict RFC 9293 without RFC 5961. */
