@@ -1,0 +1,102 @@
+/* The adapter interface: one stack under test, driven synchronously.
+ *
+ * The runner speaks to every stack (the model, Linux in a netns, a shim)
+ * through this table. It is stack-neutral on purpose: packets cross it as
+ * raw IP bytes (the runner builds and parses them with target/segment.h),
+ * user calls look like the socket API (a handle in, a value or -errno out),
+ * and time is the stack's own clock in microseconds.
+ *
+ * Nothing here blocks. A call that would block returns -EAGAIN (accept,
+ * read) or -EINPROGRESS (connect); the runner implements packetdrill's
+ * blocking calls by asking again (accept again, connect_result) after every
+ * step. */
+#ifndef TW_ADAPTER_H
+#define TW_ADAPTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "segment.h"
+
+struct tw_adapter_config {
+    int family;          /* 4 or 6 */
+    const char *profile; /* "C", "S", or a stack's own profile name */
+    struct tw_addr local;  /* D: 198.51.100.2 / 2001:db8::2 */
+    struct tw_addr remote; /* H: 198.51.100.1 / 2001:db8::1 */
+    uint8_t secret[16];  /* the model's RFC 6528 key: fixed per case */
+};
+
+/* A packet the stack sent, as captured. */
+struct tw_captured {
+    uint64_t time_us; /* on the stack's clock */
+    size_t len;
+    uint8_t *bytes;   /* owned by the adapter until the next collect/close */
+};
+
+struct tw_adapter;
+
+enum {
+    TW_ADV_STOP_ON_ACTIVITY = 0x1, /* return as soon as the stack sent or did something */
+};
+
+struct tw_adapter_ops {
+    const char *name;
+    /* Create and configure the stack. 0, or -1 with a message in err. */
+    int (*open)(struct tw_adapter **out, const struct tw_adapter_config *cfg, char *err,
+                size_t err_cap);
+    void (*close)(struct tw_adapter *a);
+
+    /* A shell line (`cmd`): 0, or -1 with a message (e.g. refused). */
+    int (*shell)(struct tw_adapter *a, const char *cmd, char *err, size_t err_cap);
+
+    /* User calls: >= 0 on success, -errno on failure. Handles are the
+     * adapter's own small integers. */
+    int (*socket)(struct tw_adapter *a);
+    int (*bind)(struct tw_adapter *a, int h, uint16_t port);
+    int (*listen)(struct tw_adapter *a, int h, int backlog);
+    /* Start an active open to remote:port: -EINPROGRESS (the usual answer), 0
+     * if established at once, or another -errno. */
+    int (*connect)(struct tw_adapter *a, int h, uint16_t port);
+    /* After connect: 0 established, -EINPROGRESS still opening, -errno failed. */
+    int (*connect_result)(struct tw_adapter *a, int h);
+    int (*accept)(struct tw_adapter *a, int h); /* new handle, or -EAGAIN */
+    int (*close_socket)(struct tw_adapter *a, int h); /* close(): CLOSE, or ABORT with linger 0 */
+    int (*shutdown)(struct tw_adapter *a, int h, int how);
+    int (*send)(struct tw_adapter *a, int h, uint32_t len);     /* bytes queued */
+    int (*recv)(struct tw_adapter *a, int h, uint32_t max);     /* bytes, 0 at EOF, -EAGAIN */
+    int (*setsockopt)(struct tw_adapter *a, int h, int level, int name, const int64_t *vals,
+                      unsigned n_vals);
+    int (*getsockopt)(struct tw_adapter *a, int h, int level, int name, int64_t *vals,
+                      unsigned *n_vals);
+    /* The RFC 9293 state name of h's connection (for a listener, of its
+     * newest connection not yet accepted, if any), or NULL when the stack
+     * cannot show states. */
+    const char *(*state)(struct tw_adapter *a, int h);
+
+    /* Hand the stack one IP packet (TCP or ICMP) from the harness. */
+    int (*inject)(struct tw_adapter *a, const uint8_t *pkt, size_t len);
+    /* Take the packets the stack sent since the last collect, in order. The
+     * array and bytes stay valid until the next collect or close. */
+    size_t (*collect)(struct tw_adapter *a, const struct tw_captured **out);
+    /* Let the stack's clock run up to until_us (absolute); with
+     * TW_ADV_STOP_ON_ACTIVITY, return early right after it sent something or
+     * ran a timer. */
+    int (*advance)(struct tw_adapter *a, uint64_t until_us, unsigned flags);
+    uint64_t (*now)(struct tw_adapter *a);
+
+    /* Optional (NULL if the stack has none): the model's transition-table
+     * rows taken so far, as tw_out.rows bits. */
+    void (*rows)(struct tw_adapter *a, uint64_t out[2]);
+    /* Profile names this stack answers to besides cfg->profile (e.g. "model"). */
+    const char *stack_tag;
+    /* Default --tolerance_usecs on this stack. */
+    int64_t default_tolerance_usecs;
+};
+
+extern const struct tw_adapter_ops tw_adapter_model;
+
+/* The adapter for a --stack name, or NULL if this build has none. */
+const struct tw_adapter_ops *tw_adapter_find(const char *stack);
+
+#endif

@@ -1,0 +1,441 @@
+/* The judge's messages and end-to-end runs of inline scripts through the
+ * model adapter, on virtual time. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner.h"
+#include "script.h"
+#include "tcp.h"
+
+static struct tw_script S;
+static struct tw_case_result R;
+
+static void teardown(void)
+{
+    tw_script_cleanup(&S);
+    tw_case_result_cleanup(&R);
+}
+
+static enum tw_case_status run_text(const char *text, const char *profile)
+{
+    struct tw_script_error e;
+    struct tw_run_config cfg = {NULL, profile, -1, 0};
+    tw_script_cleanup(&S);
+    tw_case_result_cleanup(&R);
+    ck_assert_msg(tw_script_parse_text("inline.pkt", text, strlen(text), &S, &e) == 0, "%d:%d: %s",
+                  e.line, e.column, e.message);
+    tw_run_case(&S, &cfg, &R);
+    return R.status;
+}
+
+#define ASSERT_PASS(text)                                                                         \
+    ck_assert_msg(run_text(text, NULL) == TW_CASE_PASS, "failed: %s", R.message ? R.message : "")
+#define ASSERT_FAIL_WITH(text, needle)                                                            \
+    do {                                                                                          \
+        ck_assert_msg(run_text(text, NULL) == TW_CASE_FAIL, "passed");                           \
+        ck_assert_msg(R.message && strstr(R.message, needle), "message '%s' lacks '%s'",         \
+                      R.message ? R.message : "", needle);                                        \
+    } while (0)
+
+/* ---- the judge ------------------------------------------------------------ */
+
+static struct tw_packet line_of(const char *text)
+{
+    struct tw_script_error e;
+    struct tw_packet p;
+    tw_script_cleanup(&S);
+    ck_assert_msg(tw_script_parse_text("j.pkt", text, strlen(text), &S, &e) == 0, "%s", e.message);
+    p = S.events[0].u.pkt;
+    return p;
+}
+
+static struct tw_judge_ctx ctx(void)
+{
+    struct tw_judge_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.d_iss = 1000;
+    c.h_isn = 0;
+    tw_addr_parse("198.51.100.2", &c.d_addr);
+    tw_addr_parse("198.51.100.1", &c.h_addr);
+    c.d_port = 8080;
+    c.h_port = 40001;
+    return c;
+}
+
+static struct tw_segment synack(uint32_t seq, uint32_t ack)
+{
+    struct tw_segment g;
+    memset(&g, 0, sizeof(g));
+    g.flags = TW_SYN | TW_ACK;
+    g.seq = seq;
+    g.ack = ack;
+    g.window = 65535;
+    g.opt.has = TW_HAS_MSS;
+    g.opt.mss = 1460;
+    tw_options_encode(&g.opt);
+    return g;
+}
+
+START_TEST(test_judge_names_ack_field)
+{
+    struct tw_packet p = line_of("0 > S. 0:0(0) ack 1 <mss 1460>\n");
+    struct tw_judge_ctx c = ctx();
+    struct tw_segment g = synack(1000, 0);
+    char msg[256];
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), -1);
+    ck_assert_str_eq(msg, "ack: expected 1, got 0");
+}
+END_TEST
+
+START_TEST(test_judge_checks_flags_before_seq)
+{
+    struct tw_packet p = line_of("0 > S. 5:5(0) ack 1 <mss 1460>\n");
+    struct tw_judge_ctx c = ctx();
+    struct tw_segment g = synack(1000, 1);
+    char msg[256];
+    g.flags = TW_RST;
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), -1);
+    ck_assert_str_eq(msg, "flags: expected [S.], got [R]");
+}
+END_TEST
+
+START_TEST(test_judge_seq_is_relative_to_d_iss)
+{
+    struct tw_packet p = line_of("0 > S. 0:0(0) ack 1 <mss 1460>\n");
+    struct tw_judge_ctx c = ctx();
+    struct tw_segment g = synack(999, 1);
+    char msg[256];
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), -1);
+    ck_assert_str_eq(msg, "seq: expected 0, got -1");
+}
+END_TEST
+
+START_TEST(test_judge_window_and_options_and_length)
+{
+    struct tw_judge_ctx c = ctx();
+    struct tw_segment g = synack(1000, 1);
+    char msg[256];
+    struct tw_packet p = line_of("0 > S. 0:0(0) ack 1 win 100 <mss 1460>\n");
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), -1);
+    ck_assert_str_eq(msg, "window: expected 100, got 65535");
+    p = line_of("0 > S. 0:0(0) ack 1 <mss 536>\n");
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), -1);
+    ck_assert_str_eq(msg, "options: expected [mss 536], got [mss 1460]");
+    p = line_of("0 > S. 0:0(0) ack 1\n");
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "options: expected []"));
+    p = line_of("0 > S. 0:10(10) ack 1 <...>\n");
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), -1);
+    ck_assert_str_eq(msg, "payload length: expected 10, got 0");
+    p = line_of("0 > S. 0:0(0) ack 1 <...>\n");
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), 0);
+}
+END_TEST
+
+START_TEST(test_judge_ts_val_is_not_checked_but_ecr_is)
+{
+    struct tw_judge_ctx c = ctx();
+    struct tw_segment g = synack(1000, 1);
+    char msg[256];
+    struct tw_packet p;
+    g.opt.has = TW_HAS_TS;
+    g.opt.ts_val = 123456;
+    g.opt.ts_ecr = 100;
+    tw_options_encode(&g.opt);
+    p = line_of("0 > S. 0:0(0) ack 1 <nop,nop,TS val 0 ecr 100>\n");
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), 0);
+    p = line_of("0 > S. 0:0(0) ack 1 <nop,nop,TS val 0 ecr 101>\n");
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "options:"));
+}
+END_TEST
+
+START_TEST(test_judge_ack_unchecked_without_ack_bit)
+{
+    struct tw_packet p = line_of("0 > R 5:5(0)\n");
+    struct tw_judge_ctx c = ctx();
+    struct tw_segment g;
+    char msg[256];
+    memset(&g, 0, sizeof(g));
+    g.flags = TW_RST;
+    g.seq = 1005;
+    g.ack = 77;
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), 0);
+}
+END_TEST
+
+/* ---- end to end on the model ------------------------------------------------ */
+
+static const char passive[] =
+    "0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+    "+0  setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n"
+    "+0  bind(3, ..., ...) = 0\n"
+    "+0  listen(3, 1) = 0\n"
+    "+0  < S 0:0(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>\n"
+    "+0  > S. 0:0(0) ack 1 <mss 1460,sackOK,TS val 0 ecr 100,nop,wscale 7>\n"
+    "+0  state SYN-RECEIVED\n"
+    "+.1 < . 1:1(0) ack 1 win 257 <nop,nop,TS val 200 ecr 0>\n"
+    "+0  accept(3, ..., ...) = 4\n"
+    "+0  state ESTABLISHED\n";
+
+START_TEST(test_passive_handshake_passes)
+{
+    ASSERT_PASS(passive);
+    ck_assert_ptr_null(R.message);
+    ck_assert(R.rows[TW_ROW_T8 / 64] & (1ull << (TW_ROW_T8 % 64)));
+    ck_assert(R.rows[TW_ROW_T32 / 64] & (1ull << (TW_ROW_T32 % 64)));
+    ck_assert_uint_eq(R.virtual_us, 100000);
+}
+END_TEST
+
+START_TEST(test_blocking_accept_completes_after_handshake)
+{
+    ASSERT_PASS("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                "+0 listen(3, 1) = 0\n+0...0.2 accept(3, ..., ...) = 4\n"
+                "+0 < S 0:0(0) win 65535 <mss 1460>\n+0 > S. 0:0(0) ack 1 <mss 1460>\n"
+                "+.2 < . 1:1(0) ack 1 win 257\n");
+}
+END_TEST
+
+START_TEST(test_active_handshake_passes)
+{
+    ASSERT_PASS("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                "+0 connect(3, ..., ...) = 0\n"
+                "+0 > S 0:0(0) <mss 1460,sackOK,TS val 0 ecr 0,nop,wscale 7>\n"
+                "+.1 < S. 0:0(0) ack 1 win 65535 <mss 1460>\n"
+                "+0 > . 1:1(0) ack 1\n+0 state ESTABLISHED\n");
+}
+END_TEST
+
+START_TEST(test_nonblocking_connect_einprogress)
+{
+    ASSERT_PASS("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                "+0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)\n"
+                "+0 > S 0:0(0) <...>\n+0 < R. 0:0(0) ack 1 win 0\n"
+                "+0 getsockopt(3, SOL_SOCKET, SO_ERROR, [ECONNREFUSED], [4]) = 0\n");
+}
+END_TEST
+
+START_TEST(test_blocking_connect_refused)
+{
+    ASSERT_PASS("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                "+0...0.1 connect(3, ..., ...) = -1 ECONNREFUSED\n"
+                "+0 > S 0:0(0) <...>\n+.1 < R. 0:0(0) ack 1 win 0\n");
+}
+END_TEST
+
+START_TEST(test_closed_port_answers_rst)
+{
+    ASSERT_PASS("0 < S 1000:1000(0) win 1000\n+0 > R. 0:0(0) ack 1001 win 0\n");
+    ASSERT_PASS("0 < . 1000:1000(0) ack 5000 win 1000\n+0 > R 5000:5000(0) win 0\n");
+}
+END_TEST
+
+START_TEST(test_syn_retransmission_at_one_virtual_second)
+{
+    ASSERT_PASS("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                "+0 connect(3, ..., ...) = -1 EINPROGRESS\n"
+                "+0 > S 0:0(0) <...>\n+1 > S 0:0(0) <...>\n+2 > S 0:0(0) <...>\n");
+    ck_assert_uint_eq(R.virtual_us, 3000000);
+    ck_assert_double_lt(R.seconds, 0.5); /* virtual time: no sleeping */
+}
+END_TEST
+
+START_TEST(test_retransmission_at_wrong_time_fails)
+{
+    ASSERT_FAIL_WITH("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                     "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                     "+0 connect(3, ..., ...) = -1 EINPROGRESS\n"
+                     "+0 > S 0:0(0) <...>\n+0.5 > S 0:0(0) <...>\n",
+                     "inline.pkt:5: time: expected 0.500000, got 1.000000");
+}
+END_TEST
+
+START_TEST(test_time_range_accepts_retransmission)
+{
+    ASSERT_PASS("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                "+0 connect(3, ..., ...) = -1 EINPROGRESS\n"
+                "+0 > S 0:0(0) <...>\n+0.9~+1.1 > S 0:0(0) <...>\n* > S 0:0(0) <...>\n");
+}
+END_TEST
+
+START_TEST(test_wrong_ack_fails_with_both_segments)
+{
+    ASSERT_FAIL_WITH("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                     "+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 65535 <mss 1460>\n"
+                     "+0 > S. 0:0(0) ack 2 <...>\n",
+                     "inline.pkt:5: ack: expected 2, got 1");
+    ck_assert_ptr_nonnull(strstr(R.message, "expected: 198.51.100.2.8080 > 198.51.100.1."));
+    ck_assert_ptr_nonnull(strstr(R.message, "got:      198.51.100.2.8080"));
+}
+END_TEST
+
+START_TEST(test_unexpected_segment_fails)
+{
+    ASSERT_FAIL_WITH("0 < S 1000:1000(0) win 1000\n+0 < S 1000:1000(0) win 1000\n",
+                     "inline.pkt:2: unexpected segment");
+    ASSERT_FAIL_WITH("0 < S 1000:1000(0) win 1000\n", "unexpected segment");
+}
+END_TEST
+
+START_TEST(test_missing_segment_fails)
+{
+    ASSERT_FAIL_WITH("0 > S 0:0(0) <...>\n", "inline.pkt:1: expected segment not sent");
+}
+END_TEST
+
+START_TEST(test_wrong_syscall_result_fails)
+{
+    ASSERT_FAIL_WITH("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                     "+0 listen(3, 1) = -1 EADDRINUSE\n",
+                     "inline.pkt:3: listen: expected -1 EADDRINUSE, got 0");
+    ASSERT_FAIL_WITH("0 close(7) = 0\n", "close: expected 0, got -1 EBADF");
+}
+END_TEST
+
+START_TEST(test_blocking_call_never_returning_fails)
+{
+    ASSERT_FAIL_WITH("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                     "+0 listen(3, 1) = 0\n+0 accept(3, ..., ...) = 4\n",
+                     "the blocking accept never returned");
+}
+END_TEST
+
+START_TEST(test_state_mismatch_fails)
+{
+    ASSERT_FAIL_WITH("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                     "+0 listen(3, 1) = 0\n+0 state SYN-RECEIVED\n",
+                     "inline.pkt:4: state: expected SYN-RECEIVED, got LISTEN");
+}
+END_TEST
+
+START_TEST(test_silence_passes_and_fails)
+{
+    ASSERT_PASS("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                "+0 listen(3, 1) = 0\n+0 < R 0:0(0) win 0\n+0 silence 5\n");
+    ASSERT_FAIL_WITH("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                     "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                     "+0 connect(3, ..., ...) = -1 EINPROGRESS\n+0 > S 0:0(0) <...>\n+0 silence 2\n",
+                     "inline.pkt:5: expected silence until 2.000000, but D sent a segment at 1.000000");
+}
+END_TEST
+
+START_TEST(test_profile_tags_and_header)
+{
+    static const char tagged[] = "0 < S 1000:1000(0) win 1000\n"
+                                 "[S] +0 > R. 0:0(0) ack 1001 win 0\n"
+                                 "[C] +0 > R. 0:0(0) ack 1001 win 0\n"
+                                 "[linux] +0 > R. 0:0(0) ack 9 win 0\n";
+    ck_assert_int_eq(run_text(tagged, "C"), TW_CASE_PASS);
+    ck_assert_int_eq(run_text(tagged, "S"), TW_CASE_PASS);
+    ck_assert_int_eq(run_text("--profile=S\n0 < S 0:0(0)\n", "C"), TW_CASE_SKIP);
+    ck_assert_str_eq(R.message, "needs --profile S");
+}
+END_TEST
+
+START_TEST(test_shell_sysctl_maps_to_profile_and_others_refused)
+{
+    ASSERT_PASS("0 `sysctl -q net.ipv4.tcp_timestamps=0 net.ipv4.tcp_sack=0`\n"
+                "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                "+0 connect(3, ..., ...) = -1 EINPROGRESS\n+0 > S 0:0(0) <mss 1460,nop,wscale 7>\n");
+    ASSERT_FAIL_WITH("0 `ip link set dev tun0 up`\n", "inline.pkt:1: shell command refused on the model");
+}
+END_TEST
+
+START_TEST(test_bad_checksum_is_dropped_by_the_model)
+{
+    ASSERT_PASS("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                "+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 65535 bad_csum\n+0 silence 0.5\n");
+}
+END_TEST
+
+START_TEST(test_icmp_port_unreachable_aborts_syn_sent)
+{
+    ASSERT_PASS("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                "+0 connect(3, ..., ...) = -1 EINPROGRESS\n+0 > S 0:0(0) <...>\n"
+                "+0 < icmp unreachable port_unreachable [0:0(0)]\n+0 state CLOSED\n"
+                "+0 getsockopt(3, SOL_SOCKET, SO_ERROR, [ECONNREFUSED], [4]) = 0\n");
+}
+END_TEST
+
+START_TEST(test_ipv6_passive_handshake)
+{
+    ASSERT_PASS("--ip_version=ipv6\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                "+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 65535 <mss 1440>\n"
+                "+0 > S. 0:0(0) ack 1 <mss 1440>\n+0 < . 1:1(0) ack 1 win 257\n"
+                "+0 accept(3, ..., ...) = 4\n");
+}
+END_TEST
+
+START_TEST(test_remote_isn_offsets_inbound_seq)
+{
+    ASSERT_PASS("--remote_isn=4294967295\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                "+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 65535\n"
+                "+0 > S. 0:0(0) ack 1 <mss 1460>\n");
+}
+END_TEST
+
+START_TEST(test_case_port_is_in_range_and_stable)
+{
+    uint16_t a = tw_case_port("conformance/listen/a.pkt");
+    ck_assert_uint_ge(a, 40000);
+    ck_assert_uint_le(a, 59999);
+    ck_assert_uint_eq(a, tw_case_port("conformance/listen/a.pkt"));
+}
+END_TEST
+
+static Suite *runner_suite(void)
+{
+    Suite *s = suite_create("runner");
+    TCase *j = tcase_create("judge"), *m = tcase_create("model");
+    tcase_add_checked_fixture(j, NULL, teardown);
+    tcase_add_checked_fixture(m, NULL, teardown);
+    tcase_add_test(j, test_judge_names_ack_field);
+    tcase_add_test(j, test_judge_checks_flags_before_seq);
+    tcase_add_test(j, test_judge_seq_is_relative_to_d_iss);
+    tcase_add_test(j, test_judge_window_and_options_and_length);
+    tcase_add_test(j, test_judge_ts_val_is_not_checked_but_ecr_is);
+    tcase_add_test(j, test_judge_ack_unchecked_without_ack_bit);
+    tcase_add_test(m, test_passive_handshake_passes);
+    tcase_add_test(m, test_blocking_accept_completes_after_handshake);
+    tcase_add_test(m, test_active_handshake_passes);
+    tcase_add_test(m, test_nonblocking_connect_einprogress);
+    tcase_add_test(m, test_blocking_connect_refused);
+    tcase_add_test(m, test_closed_port_answers_rst);
+    tcase_add_test(m, test_syn_retransmission_at_one_virtual_second);
+    tcase_add_test(m, test_retransmission_at_wrong_time_fails);
+    tcase_add_test(m, test_time_range_accepts_retransmission);
+    tcase_add_test(m, test_wrong_ack_fails_with_both_segments);
+    tcase_add_test(m, test_unexpected_segment_fails);
+    tcase_add_test(m, test_missing_segment_fails);
+    tcase_add_test(m, test_wrong_syscall_result_fails);
+    tcase_add_test(m, test_blocking_call_never_returning_fails);
+    tcase_add_test(m, test_state_mismatch_fails);
+    tcase_add_test(m, test_silence_passes_and_fails);
+    tcase_add_test(m, test_profile_tags_and_header);
+    tcase_add_test(m, test_shell_sysctl_maps_to_profile_and_others_refused);
+    tcase_add_test(m, test_bad_checksum_is_dropped_by_the_model);
+    tcase_add_test(m, test_icmp_port_unreachable_aborts_syn_sent);
+    tcase_add_test(m, test_ipv6_passive_handshake);
+    tcase_add_test(m, test_remote_isn_offsets_inbound_seq);
+    tcase_add_test(m, test_case_port_is_in_range_and_stable);
+    suite_add_tcase(s, j);
+    suite_add_tcase(s, m);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(runner_suite());
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
