@@ -38,6 +38,15 @@ static void set_options(struct tw_options *opt, const uint8_t *raw, size_t len)
     memcpy(opt->raw, raw, len);
 }
 
+/* RFC 9293 3.5.2: a reset for a segment without ACK is
+ * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, and its 0 is absolute. Once D's
+ * ISN is known no relative number can say that, so on an outbound R. line
+ * seq 0 also matches an absolute 0. */
+static bool reset_seq_zero(const struct tw_packet *exp, const struct tw_segment *got)
+{
+    return (exp->flags & (TW_RST | TW_ACK)) == (TW_RST | TW_ACK) && exp->seq == 0 && got->seq == 0;
+}
+
 void tw_judge_expected_segment(const struct tw_packet *exp, const struct tw_judge_ctx *ctx,
                                const struct tw_segment *got, struct tw_segment *out)
 {
@@ -48,7 +57,7 @@ void tw_judge_expected_segment(const struct tw_packet *exp, const struct tw_judg
     out->dst = ctx->h_addr;
     out->sport = ctx->d_port;
     out->dport = ctx->h_port;
-    out->seq = ctx->d_iss + exp->seq;
+    out->seq = got && reset_seq_zero(exp, got) ? 0 : ctx->d_iss + exp->seq;
     out->ack = (exp->flags & TW_ACK) && exp->has_ack ? ctx->h_isn + exp->ack : (got ? got->ack : 0);
     out->flags = exp->flags;
     out->window = (uint16_t)(exp->has_win ? exp->win : (got ? got->window : 0));
@@ -147,7 +156,7 @@ int tw_judge_segment(const struct tw_packet *exp, const struct tw_segment *got,
         snprintf(msg, cap, "flags: expected [%s], got [%s]", w, g);
         return -1;
     }
-    if (got->seq - ctx->d_iss != exp->seq) {
+    if (got->seq - ctx->d_iss != exp->seq && !reset_seq_zero(exp, got)) {
         snprintf(msg, cap, "seq: expected %d, got %d", (int)(int32_t)exp->seq,
                  (int)(int32_t)(got->seq - ctx->d_iss));
         return -1;

@@ -111,6 +111,30 @@ START_TEST(test_judge_seq_is_relative_to_d_iss)
 }
 END_TEST
 
+START_TEST(test_judge_rst_ack_seq_zero_is_absolute_too)
+{
+    /* R. 0:0(0): the <SEQ=0><ACK=SEG.SEQ+SEG.LEN> reset, after the ISN is known. */
+    struct tw_packet p = line_of("0 > R. 0:0(0) ack 1\n");
+    struct tw_judge_ctx c = ctx();
+    struct tw_segment g = synack(1000, 1);
+    char msg[256];
+    g.flags = TW_RST | TW_ACK;
+    g.window = 0;
+    g.opt.raw_len = 0;
+    g.seq = 0;
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), 0);
+    g.seq = 1000; /* relative 0 still matches */
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), 0);
+    g.seq = 1001;
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), -1);
+    ck_assert_str_eq(msg, "seq: expected 0, got 1");
+    p = line_of("0 > R 0:0(0)\n"); /* without ACK: relative only */
+    g.flags = TW_RST;
+    g.seq = 0;
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), -1);
+}
+END_TEST
+
 START_TEST(test_judge_window_and_options_and_length)
 {
     struct tw_judge_ctx c = ctx();
@@ -399,6 +423,7 @@ static Suite *runner_suite(void)
     tcase_add_test(j, test_judge_names_ack_field);
     tcase_add_test(j, test_judge_checks_flags_before_seq);
     tcase_add_test(j, test_judge_seq_is_relative_to_d_iss);
+    tcase_add_test(j, test_judge_rst_ack_seq_zero_is_absolute_too);
     tcase_add_test(j, test_judge_window_and_options_and_length);
     tcase_add_test(j, test_judge_ts_val_is_not_checked_but_ecr_is);
     tcase_add_test(j, test_judge_ack_unchecked_without_ack_bit);
