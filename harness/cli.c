@@ -16,6 +16,7 @@ static const struct tw_command commands[] = {
     {"diagram", "print the model's transition table as Graphviz (dot) on stdout", tw_cmd_diagram},
     {"bench", "measure a stack: --stack model [--seconds S] [--json]", tw_cmd_bench},
     {"run", "run case scripts on a stack: [--stack model] [--format text|tap|junit] PATH...", tw_cmd_run},
+    {"coverage", "which requirements and model transitions the cases cover", tw_cmd_coverage},
     {"lint", "check case scripts: syntax and covers: IDs against the requirement list", tw_cmd_lint},
 };
 

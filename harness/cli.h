@@ -19,6 +19,7 @@ int tw_cli_main(int argc, char **argv);
 
 int tw_cmd_diagram(int argc, char **argv);
 int tw_cmd_bench(int argc, char **argv);
+int tw_cmd_coverage(int argc, char **argv);
 int tw_cmd_run(int argc, char **argv);  /* cmd_run.c */
 int tw_cmd_lint(int argc, char **argv); /* cmd_run.c */
 

@@ -13,110 +13,9 @@
 
 #include "adapter.h"
 #include "cli.h"
+#include "cmd_common.h"
 #include "runner.h"
 #include "script.h"
-
-/* ---- the list of case files ------------------------------------------------- */
-
-struct paths {
-    char **v;
-    size_t n, cap;
-};
-
-static int paths_add(struct paths *p, const char *s)
-{
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 32;
-        char **v = realloc(p->v, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        p->v = v;
-        p->cap = cap;
-    }
-    p->v[p->n] = strdup(s);
-    if (!p->v[p->n])
-        return -1;
-    p->n++;
-    return 0;
-}
-
-static void paths_free(struct paths *p)
-{
-    for (size_t i = 0; i < p->n; i++)
-        free(p->v[i]);
-    free(p->v);
-    memset(p, 0, sizeof(*p));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && !strcmp(s + n - m, suffix);
-}
-
-static int walk_dir(const char *cmd, const char *dir, struct paths *out)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    if (!d) {
-        fprintf(stderr, "threeway %s: %s: %s\n", cmd, dir, strerror(errno));
-        return -1;
-    }
-    while ((de = readdir(d))) {
-        char path[PATH_MAX];
-        struct stat st;
-        if (de->d_name[0] == '.')
-            continue;
-        if ((size_t)snprintf(path, sizeof(path), "%s%s%s", dir, ends_with(dir, "/") ? "" : "/",
-                             de->d_name) >= sizeof(path)) {
-            fprintf(stderr, "threeway %s: path too long under %s\n", cmd, dir);
-            closedir(d);
-            return -1;
-        }
-        if (stat(path, &st))
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            if (walk_dir(cmd, path, out)) {
-                closedir(d);
-                return -1;
-            }
-        } else if (S_ISREG(st.st_mode) && ends_with(de->d_name, ".pkt")) {
-            if (paths_add(out, path)) {
-                closedir(d);
-                return -1;
-            }
-        }
-    }
-    closedir(d);
-    return 0;
-}
-
-/* Files as given; directories searched recursively for *.pkt, sorted. */
-static int collect_paths(const char *cmd, char **args, int n, struct paths *out)
-{
-    for (int i = 0; i < n; i++) {
-        struct stat st;
-        if (stat(args[i], &st)) {
-            fprintf(stderr, "threeway %s: %s: %s\n", cmd, args[i], strerror(errno));
-            return -1;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            size_t first = out->n;
-            if (walk_dir(cmd, args[i], out))
-                return -1;
-            qsort(out->v + first, out->n - first, sizeof(char *), cmp_str);
-        } else if (paths_add(out, args[i])) {
-            fprintf(stderr, "threeway %s: out of memory\n", cmd);
-            return -1;
-        }
-    }
-    return 0;
-}
 
 static void print_parse_error(const char *path, const struct tw_script_error *e)
 {
@@ -301,7 +200,7 @@ int tw_cmd_run(int argc, char **argv)
     enum format fmt = FMT_TEXT;
     long long tol = -1;
     int c, rc = TW_EXIT_OK;
-    struct paths paths = {0};
+    struct tw_paths paths = {0};
     struct tw_script *scripts = NULL;
     struct tw_case_result *res = NULL;
     uint8_t *ports = NULL;
@@ -370,8 +269,8 @@ int tw_cmd_run(int argc, char **argv)
         fprintf(stderr, "threeway run: --pcap-dir %s: %s\n", pcap_dir, strerror(errno));
         return TW_EXIT_USAGE;
     }
-    if (collect_paths("run", argv + optind, argc - optind, &paths)) {
-        paths_free(&paths);
+    if (tw_paths_collect("run", argv + optind, argc - optind, &paths)) {
+        tw_paths_free(&paths);
         return TW_EXIT_USAGE;
     }
     scripts = calloc(paths.n ? paths.n : 1, sizeof(*scripts));
@@ -418,81 +317,11 @@ out:
     free(scripts);
     free(res);
     free(ports);
-    paths_free(&paths);
+    tw_paths_free(&paths);
     return rc;
 }
 
 /* ---- lint ----------------------------------------------------------------------- */
-
-struct idset {
-    char **v;
-    size_t n, cap;
-};
-
-static bool idset_has(const struct idset *s, const char *id)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (!strcmp(s->v[i], id))
-            return true;
-    return false;
-}
-
-static int load_requirements(const char *file, struct idset *out)
-{
-    FILE *f = fopen(file, "r");
-    char line[4096];
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof(line), f)) {
-        size_t n = strcspn(line, "\t\r\n");
-        if (!n || line[0] == '#')
-            continue;
-        line[n] = '\0';
-        if (!strcmp(line, "id"))
-            continue; /* the header */
-        if (out->n == out->cap) {
-            size_t cap = out->cap ? out->cap * 2 : 64;
-            char **v = realloc(out->v, cap * sizeof(*v));
-            if (!v)
-                break;
-            out->v = v;
-            out->cap = cap;
-        }
-        out->v[out->n] = strdup(line);
-        if (!out->v[out->n])
-            break;
-        out->n++;
-    }
-    fclose(f);
-    return 0;
-}
-
-/* conformance/requirements.tsv above a case path, in path's repository. */
-static bool find_requirements(const char *path, char *out, size_t cap)
-{
-    char dir[PATH_MAX];
-    struct stat st;
-    if (!realpath(path, dir))
-        return false;
-    if (!stat(dir, &st) && !S_ISDIR(st.st_mode)) {
-        char *slash = strrchr(dir, '/');
-        if (slash)
-            *slash = '\0';
-    }
-    for (;;) {
-        const char *base = strrchr(dir, '/');
-        base = base ? base + 1 : dir;
-        if (!strcmp(base, "conformance") &&
-            (size_t)snprintf(out, cap, "%s/requirements.tsv", dir) < cap && !access(out, R_OK))
-            return true;
-        if ((size_t)snprintf(out, cap, "%s/conformance/requirements.tsv", dir) < cap && !access(out, R_OK))
-            return true;
-        char *slash = strrchr(dir, '/');
-        if (!slash || slash == dir)
-            return false;
-        *slash = '\0';
-    }
-}
 
 int tw_cmd_lint(int argc, char **argv)
 {
@@ -503,8 +332,9 @@ int tw_cmd_lint(int argc, char **argv)
     };
     const char *req = NULL;
     char found[PATH_MAX];
-    struct paths paths = {0};
-    struct idset ids = {0};
+    struct tw_paths paths = {0};
+    struct tw_reqlist ids = {0};
+    int bad_line = 0;
     size_t problems = 0;
     bool bad_input = false;
     int c;
@@ -531,18 +361,22 @@ int tw_cmd_lint(int argc, char **argv)
         return TW_EXIT_USAGE;
     }
     if (!req) {
-        if (!find_requirements(argv[optind], found, sizeof(found))) {
+        if (!tw_reqlist_find_file(argv[optind], found, sizeof(found))) {
             fprintf(stderr, "threeway lint: cannot find conformance/requirements.tsv above %s "
                             "(give --requirements FILE)\n", argv[optind]);
             return TW_EXIT_USAGE;
         }
         req = found;
     }
-    if (load_requirements(req, &ids)) {
-        fprintf(stderr, "threeway lint: %s: %s\n", req, strerror(errno));
+    if (tw_reqlist_load(req, &ids, &bad_line)) {
+        if (bad_line)
+            fprintf(stderr, "threeway lint: %s:%d: malformed line (want 6 tab-separated fields)\n", req,
+                    bad_line);
+        else
+            fprintf(stderr, "threeway lint: %s: %s\n", req, strerror(errno));
         return TW_EXIT_USAGE;
     }
-    if (collect_paths("lint", argv + optind, argc - optind, &paths)) {
+    if (tw_paths_collect("lint", argv + optind, argc - optind, &paths)) {
         bad_input = true;
         goto out;
     }
@@ -564,7 +398,7 @@ int tw_cmd_lint(int argc, char **argv)
             problems++;
         }
         for (size_t k = 0; k < s.n_covers; k++) {
-            if (!idset_has(&ids, s.covers[k].id)) {
+            if (!tw_reqlist_get(&ids, s.covers[k].id)) {
                 printf("%s:%d: unknown requirement ID '%s' (not in %s)\n", paths.v[i], s.covers[k].line,
                        s.covers[k].id, req);
                 problems++;
@@ -574,10 +408,8 @@ int tw_cmd_lint(int argc, char **argv)
     }
     printf("%zu files, %zu problems\n", paths.n, problems);
 out:
-    for (size_t i = 0; i < ids.n; i++)
-        free(ids.v[i]);
-    free(ids.v);
-    paths_free(&paths);
+    tw_reqlist_free(&ids);
+    tw_paths_free(&paths);
     if (bad_input)
         return TW_EXIT_USAGE;
     return problems ? TW_EXIT_FAIL : TW_EXIT_OK;
