@@ -21,7 +21,7 @@ struct sym {
 /* Linux's values: the model answers like Linux, and scripts come from it. */
 static const struct sym symbols[] = {
     {"AF_INET", 2}, {"AF_INET6", 10}, {"PF_INET", 2}, {"PF_INET6", 10},
-    {"SOCK_STREAM", 1}, {"IPPROTO_TCP", 6}, {"IPPROTO_IP", 0},
+    {"SOCK_STREAM", 1}, {"IPPROTO_TCP", 6}, {"SOL_TCP", 6}, {"IPPROTO_IP", 0},
     {"SOL_SOCKET", 1}, {"SO_REUSEADDR", 2}, {"SO_ERROR", 4}, {"SO_RCVBUF", 8},
     {"SO_LINGER", 13}, {"TCP_NODELAY", 1}, {"TCP_MAXSEG", 2},
     {"F_GETFL", 3}, {"F_SETFL", 4}, {"O_RDONLY", 0}, {"O_WRONLY", 1}, {"O_RDWR", 2},
