@@ -962,15 +962,14 @@ static int parse_syscall(struct ps *p, struct tw_script_event *e, const char *na
     if (is_word_start(peek(p))) {
         char w[32];
         size_t ecol;
-        int64_t v;
         read_word(p, w, sizeof(w), false, &ecol);
-        if (!find_sym(errnos, N_OF(errnos), w))
+        const struct sym *en = find_sym(errnos, N_OF(errnos), w);
+        if (!en)
             return fail_at(p, ecol, "unknown errno '%s'", w);
         if (sc->ret != -1)
             return fail_at(p, ecol, "an errno goes with a return value of -1");
-        tw_script_symbol(w, &v);
-        sc->err = (int)v;
-        sc->err_name = find_sym(errnos, N_OF(errnos), w)->name;
+        sc->err = (int)en->value;
+        sc->err_name = en->name;
     } else if (sc->ret == -1) {
         return fail_at(p, rcol, "a return value of -1 needs an errno name (e.g. -1 EINPROGRESS)");
     }
