@@ -241,23 +241,10 @@ size_t tw_icmp_build(const struct tw_icmp *ic, const uint8_t *quoted, size_t quo
         return fail(err, TW_PARSE_NO_SPACE);
     memset(buf, 0, total);
 
-    if (family == 4) {
-        buf[0] = 0x45;
-        tw_put16(buf + 2, (uint16_t)total);
-        buf[8] = TW_DEFAULT_TTL;
-        buf[9] = TW_IPPROTO_ICMP;
-        memcpy(buf + 12, ic->src.bytes, 4);
-        memcpy(buf + 16, ic->dst.bytes, 4);
-        tw_put16(buf + 10, (uint16_t)~tw_csum_fold(tw_csum_add(0, buf, TW_IPV4_HDR_LEN)));
-    } else {
-        buf[0] = 0x60;
-        tw_put16(buf + 4, (uint16_t)msg_len);
-        buf[6] = TW_IPPROTO_ICMPV6;
-        buf[7] = TW_DEFAULT_TTL;
-        memcpy(buf + 8, ic->src.bytes, 16);
-        memcpy(buf + 24, ic->dst.bytes, 16);
+    tw_wire_ip_put(buf, &ic->src, &ic->dst, family == 4 ? TW_IPPROTO_ICMP : TW_IPPROTO_ICMPV6, msg_len,
+                   TW_DEFAULT_TTL, false);
+    if (family == 6)
         sum = tw_wire_pseudo_sum(&ic->src, &ic->dst, TW_IPPROTO_ICMPV6, (uint32_t)msg_len);
-    }
 
     m = buf + ip_len;
     m[0] = ic->type;

@@ -69,6 +69,29 @@ uint16_t tw_csum_fold(uint32_t sum)
     return (uint16_t)sum;
 }
 
+void tw_wire_ip_put(uint8_t *buf, const struct tw_addr *src, const struct tw_addr *dst, uint8_t proto,
+                    size_t payload_len, uint8_t ttl, bool df)
+{
+    if (src->family == 4) {
+        buf[0] = 0x45;
+        tw_put16(buf + 2, (uint16_t)(TW_IPV4_HDR_LEN + payload_len));
+        if (df)
+            tw_put16(buf + 6, 0x4000);
+        buf[8] = ttl;
+        buf[9] = proto;
+        memcpy(buf + 12, src->bytes, 4);
+        memcpy(buf + 16, dst->bytes, 4);
+        tw_put16(buf + 10, (uint16_t)~tw_csum_fold(tw_csum_add(0, buf, TW_IPV4_HDR_LEN)));
+    } else {
+        buf[0] = 0x60;
+        tw_put16(buf + 4, (uint16_t)payload_len);
+        buf[6] = proto;
+        buf[7] = ttl;
+        memcpy(buf + 8, src->bytes, 16);
+        memcpy(buf + 24, dst->bytes, 16);
+    }
+}
+
 uint32_t tw_wire_pseudo_sum(const struct tw_addr *src, const struct tw_addr *dst, uint8_t proto,
                             uint32_t upper_len)
 {
@@ -475,23 +498,8 @@ static size_t segment_build(const struct tw_segment *s, uint8_t *buf, size_t cap
         return fail(err, TW_PARSE_NO_SPACE);
     memset(buf, 0, total);
 
-    if (family == 4) {
-        buf[0] = 0x45;
-        tw_put16(buf + 2, (uint16_t)total);
-        tw_put16(buf + 6, 0x4000); /* DF, as Linux sets it with PMTU discovery */
-        buf[8] = ttl;
-        buf[9] = TW_IPPROTO_TCP;
-        memcpy(buf + 12, s->src.bytes, 4);
-        memcpy(buf + 16, s->dst.bytes, 4);
-        tw_put16(buf + 10, (uint16_t)~tw_csum_fold(tw_csum_add(0, buf, TW_IPV4_HDR_LEN)));
-    } else {
-        buf[0] = 0x60;
-        tw_put16(buf + 4, (uint16_t)tcp_len);
-        buf[6] = TW_IPPROTO_TCP;
-        buf[7] = ttl;
-        memcpy(buf + 8, s->src.bytes, 16);
-        memcpy(buf + 24, s->dst.bytes, 16);
-    }
+    /* DF on IPv4, as Linux sets it with PMTU discovery. */
+    tw_wire_ip_put(buf, &s->src, &s->dst, TW_IPPROTO_TCP, tcp_len, ttl, true);
 
     tcp = buf + ip_len;
     tw_put16(tcp, s->sport);

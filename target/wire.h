@@ -129,6 +129,12 @@ enum tw_parse_err tw_wire_ip6_skip_ext(uint8_t nh, const uint8_t *p, size_t len,
 /* Ones-complement sum of a pseudo-header: IPv4 (src, dst, zero, proto,
  * 16-bit length) or IPv6 (src, dst, 32-bit upper-layer length, zeros, next
  * header), chosen by src->family. */
+/* Write an IPv4 (20 bytes, checksum included, DF if df) or IPv6 (40 bytes)
+ * header for payload_len bytes of protocol proto into buf (zeroed by the
+ * caller). The family is src's. */
+void tw_wire_ip_put(uint8_t *buf, const struct tw_addr *src, const struct tw_addr *dst, uint8_t proto,
+                    size_t payload_len, uint8_t ttl, bool df);
+
 uint32_t tw_wire_pseudo_sum(const struct tw_addr *src, const struct tw_addr *dst, uint8_t proto,
                             uint32_t upper_len);
 
