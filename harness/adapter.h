@@ -25,6 +25,8 @@ struct tw_adapter_config {
     struct tw_addr local;  /* D: 198.51.100.2 / 2001:db8::2 */
     struct tw_addr remote; /* H: 198.51.100.1 / 2001:db8::1 */
     uint8_t secret[16];  /* the model's RFC 6528 key: fixed per case */
+    bool isn_fixed;      /* the model: every ISN is `isn` (TW_ISN_FIXED); others ignore it */
+    uint32_t isn;
 };
 
 /* A packet the stack sent, as captured. */
@@ -92,9 +94,22 @@ struct tw_adapter_ops {
     const char *stack_tag;
     /* Default --tolerance_usecs on this stack. */
     int64_t default_tolerance_usecs;
+    /* Optional (NULL if none): one line for the report on what ran the case,
+     * e.g. "linux 6.18.44, tcp_syncookies=1, tcp_timestamps=1, ..."; valid
+     * until the next call or close. */
+    const char *(*describe)(struct tw_adapter *a);
 };
 
 extern const struct tw_adapter_ops tw_adapter_model;
+extern const struct tw_adapter_ops tw_adapter_linux; /* adapter_linux.c */
+
+/* The model adapter's insides, for the fuzz_model oracles (harness/fuzz_model.c),
+ * which check the model's invariants after every step: its host (NULL if ops
+ * is not the model adapter), and the transition rows taken since the last
+ * take (tw_out.rows bits; the rows op reports them all since open). */
+struct tw_host;
+struct tw_host *tw_adapter_model_host(const struct tw_adapter_ops *ops, struct tw_adapter *a);
+void tw_adapter_model_take_rows(struct tw_adapter *a, uint64_t rows[2]);
 
 /* The adapter for a --stack name, or NULL if this build has none. */
 const struct tw_adapter_ops *tw_adapter_find(const char *stack);

@@ -41,8 +41,9 @@ struct tw_adapter {
     struct tw_adapter_config cfg;
     uint64_t now;
     uint64_t rows[2];
+    uint64_t step_rows[2]; /* since the last tw_adapter_model_take_rows */
     struct msock *socks;
-    size_t n_socks;
+    size_t n_socks, socks_cap;
     int last_child; /* the connection a SYN to a listener created last */
     uint16_t next_port;
     struct pkt_list pending, handed;
@@ -50,6 +51,33 @@ struct tw_adapter {
     size_t handed_view_cap;
     bool failed; /* an internal error (out of memory, model bug) */
 };
+
+/* One closed adapter kept per thread, with its buffers: the fuzz_model
+ * driver opens and closes one per input, hundreds of thousands a second, and
+ * fresh heap (under ASan) was most of its cost. */
+static _Thread_local struct tw_adapter *spare;
+
+static struct tw_adapter *spare_take(void)
+{
+    struct tw_adapter *a = spare;
+    if (!a)
+        return calloc(1, sizeof(*a));
+    spare = NULL;
+    struct msock *socks = a->socks;
+    size_t socks_cap = a->socks_cap;
+    struct pkt_list pending = a->pending, handed = a->handed;
+    struct tw_captured *view = a->handed_view;
+    size_t view_cap = a->handed_view_cap;
+    memset(a, 0, sizeof(*a));
+    a->socks = socks;
+    a->socks_cap = socks_cap;
+    a->pending = pending;
+    a->handed = handed;
+    a->pending.n = a->handed.n = 0;
+    a->handed_view = view;
+    a->handed_view_cap = view_cap;
+    return a;
+}
 
 static int model_open(struct tw_adapter **out, const struct tw_adapter_config *cfg, char *err,
                       size_t err_cap)
@@ -68,7 +96,11 @@ static int model_open(struct tw_adapter **out, const struct tw_adapter_config *c
     }
     env.isn_mode = TW_ISN_RFC6528;
     memcpy(env.secret, cfg->secret, sizeof(env.secret));
-    a = calloc(1, sizeof(*a));
+    if (cfg->isn_fixed) { /* `threeway record --isn`: fixtures with given numbers */
+        env.isn_mode = TW_ISN_FIXED;
+        env.isn_fixed = cfg->isn;
+    }
+    a = spare_take();
     if (!a) {
         snprintf(err, err_cap, "out of memory");
         return -1;
@@ -85,6 +117,10 @@ static void model_close(struct tw_adapter *a)
 {
     if (!a)
         return;
+    if (!spare) {
+        spare = a;
+        return;
+    }
     free(a->socks);
     free(a->pending.v);
     free(a->handed.v);
@@ -97,6 +133,8 @@ static void emit(struct tw_adapter *a, const struct tw_out *o)
 {
     a->rows[0] |= o->rows[0];
     a->rows[1] |= o->rows[1];
+    a->step_rows[0] |= o->rows[0];
+    a->step_rows[1] |= o->rows[1];
     for (unsigned i = 0; i < o->n; i++) {
         struct pkt_list *l = &a->pending;
         enum tw_parse_err e;
@@ -137,11 +175,15 @@ static struct tw_tcb *sock_tcb(struct tw_adapter *a, const struct msock *s)
 
 static int new_sock(struct tw_adapter *a)
 {
-    struct msock *n = realloc(a->socks, (a->n_socks + 1) * sizeof(*n));
-    if (!n)
-        return -ENOMEM;
-    a->socks = n;
-    memset(&a->socks[a->n_socks], 0, sizeof(*n));
+    if (a->n_socks == a->socks_cap) {
+        size_t cap = a->socks_cap ? a->socks_cap * 2 : 8;
+        struct msock *n = realloc(a->socks, cap * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        a->socks = n;
+        a->socks_cap = cap;
+    }
+    memset(&a->socks[a->n_socks], 0, sizeof(a->socks[0]));
     a->socks[a->n_socks].used = true;
     a->socks[a->n_socks].slot = TW_NO_SLOT;
     return (int)a->n_socks++;
@@ -650,9 +692,23 @@ const struct tw_adapter_ops tw_adapter_model = {
     .default_tolerance_usecs = 0,
 };
 
+struct tw_host *tw_adapter_model_host(const struct tw_adapter_ops *ops, struct tw_adapter *a)
+{
+    return ops == &tw_adapter_model && a ? &a->host : NULL;
+}
+
+void tw_adapter_model_take_rows(struct tw_adapter *a, uint64_t rows[2])
+{
+    rows[0] = a->step_rows[0];
+    rows[1] = a->step_rows[1];
+    a->step_rows[0] = a->step_rows[1] = 0;
+}
+
 const struct tw_adapter_ops *tw_adapter_find(const char *stack)
 {
     if (!stack || !strcmp(stack, "model"))
         return &tw_adapter_model;
+    if (!strcmp(stack, "linux"))
+        return &tw_adapter_linux;
     return NULL;
 }

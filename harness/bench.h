@@ -10,10 +10,22 @@ struct tw_bench_result {
     double seconds;
     uint64_t failures;   /* handshakes that did not go as expected */
     char failure[256];   /* the first failure, described */
+    /* --stack linux only */
+    double loopback_per_sec;       /* the kernel's own connect()+accept() rate on loopback */
+    uint64_t loopback_handshakes;
+    char environment[768];         /* kernel release and sysctls (tw_netns_describe) */
 };
 
 /* Drive the model for about `seconds` of wall time. Returns 0 on success,
  * -1 if any handshake went wrong (result->failure says how). */
 int tw_bench_model(double seconds, struct tw_bench_result *result);
+
+/* Drive the kernel in a private network namespace over a TAP device for
+ * about `seconds`, then measure its loopback connect()+accept() rate in the
+ * same namespace (for seconds/2, at least 0.2 s) as the reference. 0 on
+ * success; -1 if a handshake went wrong (result->failure); TW_NETNS_UNAVAILABLE
+ * (netns.h) when this machine cannot create the namespace: err starts with
+ * "skip: " then. bench_linux.c. */
+int tw_bench_linux(double seconds, struct tw_bench_result *result, char *err, size_t err_cap);
 
 #endif

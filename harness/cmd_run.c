@@ -163,8 +163,9 @@ static void run_usage(FILE *f)
             "  --format F           text (default): 'ok PATH' / 'FAIL PATH' + diagnostics /\n"
             "                       'skip PATH (reason)', last line 'N passed, N failed, N skipped';\n"
             "                       tap: TAP version 13; junit: JUnit XML with a time per case\n"
-            "  --pcap-dir DIR       created, but writing pcaps is not implemented yet (a later\n"
-            "                       issue): no pcap is written\n"
+            "  --pcap-dir DIR       write DIR/<case path, '/' -> '_'>.pcap per case (every\n"
+            "                       frame injected and sent, Ethernet) and a .txt beside it\n"
+            "                       (case, stack, profile, verdict, first failure line)\n"
             "  -j N                 accepted; the model runs every case in this process, in order\n"
             "  --tolerance-usecs N  timing tolerance (default: the script's --tolerance_usecs,\n"
             "                       else 0 on the model)\n\n"
@@ -204,7 +205,7 @@ int tw_cmd_run(int argc, char **argv)
     struct tw_script *scripts = NULL;
     struct tw_case_result *res = NULL;
     uint8_t *ports = NULL;
-    size_t bad = 0;
+    size_t bad = 0, trace_errors = 0;
     const struct tw_adapter_ops *ops;
 
     optind = 1;
@@ -295,12 +296,18 @@ int tw_cmd_run(int argc, char **argv)
     }
     bool progress = isatty(STDERR_FILENO) && paths.n > 1;
     for (size_t i = 0; i < paths.n; i++) {
-        struct tw_run_config cfg = {ops, profile, tol, take_port(paths.v[i], ports)};
+        struct tw_run_config cfg = {.ops = ops, .profile = profile, .tolerance_usecs = tol,
+                                    .h_port = take_port(paths.v[i], ports)};
         if (progress) {
             fprintf(stderr, "\r\033[K[%zu/%zu] %s", i + 1, paths.n, paths.v[i]);
             fflush(stderr);
         }
-        tw_run_case(&scripts[i], &cfg, &res[i]);
+        if (pcap_dir) {
+            if (tw_run_case_traced(pcap_dir, paths.v[i], stack, &scripts[i], &cfg, &res[i]))
+                trace_errors++;
+        } else {
+            tw_run_case(&scripts[i], &cfg, &res[i]);
+        }
         if (res[i].status == TW_CASE_FAIL)
             rc = TW_EXIT_FAIL;
     }
@@ -309,6 +316,10 @@ int tw_cmd_run(int argc, char **argv)
     report(fmt, paths.v, res, paths.n);
     if (fflush(stdout))
         rc = TW_EXIT_FAIL;
+    if (trace_errors) {
+        fprintf(stderr, "threeway run: %zu traces could not be written to %s\n", trace_errors, pcap_dir);
+        rc = TW_EXIT_USAGE;
+    }
 out:
     for (size_t i = 0; scripts && res && i < paths.n; i++) {
         tw_script_cleanup(&scripts[i]);

@@ -1,24 +1,34 @@
-/* See fuzz_model.h. Oracles, checked after every event:
- *  - a TCB's state moves only along rows of the transition table, and the
- *    rows an event reports lead from the old state to the new one;
- *  - SND.UNA =< SND.NXT, and the flight is no larger than what was sent;
+/* See fuzz_model.h. Oracles, checked after every step, on the model's own
+ * state (tw_adapter_model_host) and on what D sent:
+ *  - a TCB's state moves only along rows of the transition table: every
+ *    slot whose state changed (or that was created or freed) is reachable
+ *    from its old state by rows the step reported;
+ *  - SND.UNA =< SND.NXT, SND.UNA >= ISS, SND.NXT does not run away, window
+ *    shifts =< 14, no timer armed in CLOSED or LISTEN, states in range;
  *  - D never acknowledges sequence space H did not send;
  *  - RSTs D sends in reply follow RFC 9293 3.5.2 (SEQ=SEG.ACK, or SEQ=0
- *    ACK=SEG.SEQ+SEG.LEN), and never answer a RST;
- *  - no timer is armed in CLOSED or LISTEN;
+ *    ACK=SEG.SEQ+SEG.LEN, or SEQ=SND.NXT when a TCB resets), and never
+ *    answer a RST;
  *  - every segment D sends is well formed: no SYN with RST or FIN, SYNs
- *    carry ISS, MSS/WS/SACK-permitted only on SYNs, TS on every non-RST
- *    segment of a TS connection, and it survives build -> parse -> compare
- *    with a valid checksum. */
+ *    carry their TCB's ISS, MSS/WS/SACK-permitted only on SYNs, TS on every
+ *    non-RST segment of a TS connection, and it survives parse -> build ->
+ *    parse byte for byte with a valid checksum;
+ *  - the runner itself: D's checksums (HS-GEN-01), a timer that never stops
+ *    being due, a syscall or packet the stack fails to take.
+ * Text is rendered only for a failure: the hot path stays cheap. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_model.h"
+#include "host.h"
+#include "runner.h"
 #include "seq.h"
 
-#define D_PORT 8080
-#define H_PORT 40000
+#define MAX_FDS 6
+#define H_PORT 40000 /* H's port for inbound connections (the runner's h_port) */
 
 struct reader {
     const uint8_t *p;
@@ -26,483 +36,760 @@ struct reader {
 };
 
 static uint8_t rd8(struct reader *r) { return r->i < r->n ? r->p[r->i++] : 0; }
-static uint16_t rd16(struct reader *r) { return (uint16_t)(rd8(r) << 8 | rd8(r)); }
-static uint32_t rd32(struct reader *r) { return (uint32_t)rd16(r) << 16 | rd16(r); }
+static uint16_t rd16(struct reader *r)
+{
+    uint16_t hi = rd8(r);
+    return (uint16_t)(hi << 8 | rd8(r));
+}
+static uint32_t rd32(struct reader *r)
+{
+    uint32_t hi = rd16(r);
+    return hi << 16 | rd16(r);
+}
+
+struct slot_snap {
+    bool used;
+    uint8_t state;
+    uint16_t lport, rport;
+    uint32_t snd_nxt, iss;
+};
+
+struct fd_info {
+    int64_t fd;
+    bool listener;
+};
 
 struct fz {
-    struct tw_host host;
-    struct tw_addr d_addr, h_addr;
-    uint32_t h_isn;
-    /* Sequence ranges H has sent: D may only acknowledge inside them. */
-    uint32_t h_seq[256], h_len[256];
-    unsigned h_n;
-    uint32_t h_ts;         /* H's timestamp clock */
-    uint32_t d_last_tsval; /* D's last TSval, for H's TSecr */
-    int listener, conn;    /* slots, or TW_NO_SLOT */
-    bool conn_accepted;
-    uint64_t now;
+    struct tw_runner *run;
+    struct tw_host *host;
+    const struct tw_fz_sink *sink;
     struct tw_fz_result *res;
-    tw_fz_trace_fn trace;
-    void *ctx;
+    struct tw_script hdr;
+    bool v6;
+    uint32_t h_isn;
+    /* sequence ranges H has sent: D may only acknowledge inside them */
+    uint32_t h_seq[TW_FZ_MAX_EVENTS], h_len[TW_FZ_MAX_EVENTS];
+    unsigned h_n;
+    uint32_t h_next; /* end of H's last segment */
+    uint32_t h_ts;   /* H's timestamp clock */
+    uint32_t d_last_tsval;
+    struct fd_info fds[MAX_FDS];
+    unsigned n_fds;
+    bool connected; /* a connect ran: H talks from port 8080 from then on */
+    unsigned line;
+    const struct tw_segment *cur_in; /* the segment the step injected, or NULL */
+    struct slot_snap before[TW_HOST_SLOTS];
+    bool failed;
 };
+
+static int fail(struct fz *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int fail(struct fz *f, const char *fmt, ...)
 {
     va_list ap;
+    if (f->failed)
+        return -1;
     int n = snprintf(f->res->message, sizeof(f->res->message), "step %u: ", f->res->steps);
     va_start(ap, fmt);
     vsnprintf(f->res->message + n, sizeof(f->res->message) - (size_t)n, fmt, ap);
     va_end(ap);
+    f->failed = true;
+    f->res->failed = true;
     return -1;
 }
 
-static void emit_trace(struct fz *f, struct tw_fz_event *ev)
-{
-    ev->now_us = f->now;
-    if (f->trace)
-        f->trace(f->ctx, ev);
-}
+/* ---- oracles ------------------------------------------------------------ */
 
-/* The rows reported lead from `from` to `to` (each row used once). */
-static bool rows_form_path(const struct tw_out *o, enum tw_state from, enum tw_state to)
+/* `to` is reachable from `from` through rows in the set (at most 4 rows). */
+static bool reachable(const uint64_t rows[2], enum tw_state from, enum tw_state to)
 {
-    uint64_t left[2] = {o->rows[0], o->rows[1]};
-    enum tw_state cur = from;
+    unsigned seen = 1u << from;
     for (int step = 0; step < 4; step++) {
-        bool moved = false;
-        for (int r = 0; r < TW_ROW__COUNT && !moved; r++) {
-            if (((left[r / 64] >> (r % 64)) & 1) && tw_rows[r].from == cur) {
-                left[r / 64] &= ~((uint64_t)1 << (r % 64));
-                cur = tw_rows[r].to;
-                moved = true;
-            }
-        }
-        if (!moved)
+        unsigned next = seen;
+        for (int r = 0; r < TW_ROW__COUNT; r++)
+            if (((rows[r / 64] >> (r % 64)) & 1) && (seen & (1u << tw_rows[r].from)))
+                next |= 1u << tw_rows[r].to;
+        if (next == seen)
             break;
+        seen = next;
     }
-    return cur == to && !left[0] && !left[1];
+    return (seen >> to) & 1;
 }
 
-/* seq < ack <= seq + len for some segment H sent (the last 256 kept). */
+static void snapshot(struct fz *f)
+{
+    for (int i = 0; i < TW_HOST_SLOTS; i++) {
+        f->before[i].used = f->host->slot_flags[i] & TW_SLOT_USED;
+        f->before[i].state = f->host->tcb[i].state;
+        f->before[i].snd_nxt = f->host->tcb[i].snd_nxt;
+        f->before[i].iss = f->host->tcb[i].iss;
+        f->before[i].lport = f->host->tcb[i].lport;
+        f->before[i].rport = f->host->tcb[i].rport;
+    }
+}
+
+static int check_tcbs(struct fz *f)
+{
+    uint64_t rows[2];
+    tw_adapter_model_take_rows(tw_runner_adapter(f->run), rows);
+    f->res->rows[0] |= rows[0];
+    f->res->rows[1] |= rows[1];
+    for (int i = 0; i < TW_HOST_SLOTS; i++) {
+        const struct slot_snap *b = &f->before[i];
+        const struct tw_tcb *c = &f->host->tcb[i];
+        bool used = f->host->slot_flags[i] & TW_SLOT_USED;
+        if (used && c->state >= TW_STATE__COUNT)
+            return fail(f, "slot %d: state %u out of range", i, c->state);
+        if (b->used && used && b->state != c->state &&
+            !reachable(rows, (enum tw_state)b->state, (enum tw_state)c->state))
+            return fail(f, "slot %d: %s -> %s along no row taken", i, tw_state_name((enum tw_state)b->state),
+                        tw_state_name((enum tw_state)c->state));
+        if (b->used && !used && b->state != TW_CLOSED &&
+            !reachable(rows, (enum tw_state)b->state, TW_CLOSED) &&
+            !reachable(rows, (enum tw_state)b->state, TW_LISTEN))
+            return fail(f, "slot %d: freed in %s along no row taken", i,
+                        tw_state_name((enum tw_state)b->state));
+        if (!b->used && used && !reachable(rows, TW_CLOSED, (enum tw_state)c->state) &&
+            !reachable(rows, TW_LISTEN, (enum tw_state)c->state))
+            return fail(f, "slot %d: created in %s along no row taken", i,
+                        tw_state_name((enum tw_state)c->state));
+        if (!used)
+            continue;
+        if ((c->state == TW_CLOSED || c->state == TW_LISTEN) && tw_next_deadline(c))
+            return fail(f, "slot %d: a timer is armed in %s", i, tw_state_name((enum tw_state)c->state));
+        if (c->state >= TW_SYN_SENT) {
+            if (!seq_leq(c->snd_una, c->snd_nxt))
+                return fail(f, "slot %d: SND.UNA %u > SND.NXT %u", i, c->snd_una, c->snd_nxt);
+            if (!seq_geq(c->snd_una, c->iss))
+                return fail(f, "slot %d: SND.UNA %u below ISS %u", i, c->snd_una, c->iss);
+            if (c->snd_nxt - c->iss > 100000000u)
+                return fail(f, "slot %d: SND.NXT %u runs away from ISS %u", i, c->snd_nxt, c->iss);
+        }
+        if (c->snd_wscale > 14 || c->rcv_wscale > 14)
+            return fail(f, "slot %d: window shift above 14 (HS-WS-03, HS-WS-05)", i);
+    }
+    return 0;
+}
+
+/* seq < ack <= seq + len for some segment H sent. */
 static bool h_sent(const struct fz *f, uint32_t ack)
 {
-    unsigned n = f->h_n < 256 ? f->h_n : 256;
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < f->h_n; i++)
         if (ack - f->h_seq[i] - 1u < f->h_len[i])
             return true;
-    return f->h_n > 256; /* forgotten history: do not judge */
+    return false;
 }
 
-static int check_output(struct fz *f, const struct tw_tcb *c, const struct tw_segment *in,
-                        const struct tw_out *o)
+/* The TCB that sent s (by its 4-tuple), or NULL. */
+static const struct tw_tcb *sender(const struct fz *f, const struct tw_segment *s)
 {
-    for (unsigned i = 0; i < o->n; i++) {
-        const struct tw_segment *s = &o->seg[i];
-        char text[320];
-        /* Rendered only for a failure: the fuzzer's hot path stays cheap. */
-#define TEXT (tw_segment_render(s, text, sizeof(text)), text)
-        if ((s->flags & TW_SYN) && (s->flags & (TW_RST | TW_FIN)))
-            return fail(f, "D sent SYN with RST or FIN: %s", TEXT);
-        if (!(s->flags & TW_SYN) && (s->opt.has & (TW_HAS_MSS | TW_HAS_WSCALE | TW_HAS_SACKOK)))
-            return fail(f, "MSS/WS/SACK-permitted on a non-SYN (HS-MSS-02, HS-SACK-01): %s", TEXT);
-        if (c && (s->flags & TW_SYN) && s->seq != c->iss)
-            return fail(f, "a SYN with seq != ISS %u: %s", c->iss, TEXT);
-        if (c && (c->flags & TW_TCB_TS_OK) && !(s->flags & TW_RST) && !(s->opt.has & TW_HAS_TS))
-            return fail(f, "TS missing on a TS connection (HS-TS-03): %s", TEXT);
-        if ((s->flags & TW_ACK) && !(s->flags & TW_RST) && !h_sent(f, s->ack))
-            return fail(f, "D acknowledges %u, sequence space H never sent: %s", s->ack, TEXT);
-        if ((s->flags & TW_RST) && in) {
-            if (in->flags & TW_RST)
-                return fail(f, "RST in reply to RST (HS-RST-01): %s", TEXT);
-            bool by_ack = (in->flags & TW_ACK) && s->flags == TW_RST && s->seq == in->ack;
-            bool by_len = !(in->flags & TW_ACK) && s->flags == (TW_RST | TW_ACK) && s->seq == 0 &&
-                          s->ack == in->seq + tw_segment_len(in);
-            bool by_abort = c && s->flags == TW_RST && s->seq == c->snd_nxt;
-            if (!by_ack && !by_len && !by_abort)
-                return fail(f, "RST does not follow RFC 9293 3.5.2: %s", TEXT);
-        }
-        /* Codec oracle: build, parse with the checksum verified, compare. */
-        uint8_t pkt[2048];
-        enum tw_parse_err err;
-        size_t n = tw_segment_build(s, pkt, sizeof(pkt), &err);
-        if (!n)
-            return fail(f, "cannot build D's segment (%s): %s", tw_parse_strerror(err), TEXT);
-        struct tw_segment back;
-        err = tw_segment_parse(pkt, n, TW_PARSE_VERIFY_CHECKSUM | TW_PARSE_STRICT_OPTIONS, &back);
-        if (err != TW_PARSE_OK)
-            return fail(f, "D's segment does not parse back (%s): %s", tw_parse_strerror(err), TEXT);
-        if (back.seq != s->seq || back.ack != s->ack || back.flags != s->flags ||
-            back.window != s->window || back.payload_len != s->payload_len ||
-            back.opt.raw_len != s->opt.raw_len || memcmp(back.opt.raw, s->opt.raw, s->opt.raw_len))
-            return fail(f, "codec round trip changed D's segment: %s", TEXT);
-        if (s->opt.has & TW_HAS_TS)
-            f->d_last_tsval = s->opt.ts_val;
-        struct tw_fz_event ev = {.kind = TW_FZ_OUTPUT, .seg = *s};
-        emit_trace(f, &ev);
-#undef TEXT
-    }
-    return 0;
-}
-
-static int check_tcb(struct fz *f, int slot, enum tw_state before, const struct tw_out *o)
-{
-    f->res->rows[0] |= o->rows[0];
-    f->res->rows[1] |= o->rows[1];
-    if (slot == TW_NO_SLOT)
-        return 0;
-    const struct tw_tcb *c = &f->host.tcb[slot];
-    bool freed = !(f->host.slot_flags[slot] & TW_SLOT_USED);
-    enum tw_state after = freed ? TW_LISTEN : (enum tw_state)c->state;
-    if ((o->rows[0] || o->rows[1]) && !rows_form_path(o, before, after))
-        return fail(f, "rows taken do not lead from %s to %s", tw_state_name(before),
-                    tw_state_name(after));
-    if (!o->rows[0] && !o->rows[1] && before != after)
-        return fail(f, "state changed %s -> %s without a row", tw_state_name(before),
-                    tw_state_name(after));
-    if (freed)
-        return 0;
-    if (c->state >= TW_STATE__COUNT)
-        return fail(f, "state %u out of range", c->state);
-    if ((c->state == TW_CLOSED || c->state == TW_LISTEN) && tw_next_deadline(c))
-        return fail(f, "a timer is armed in %s", tw_state_name((enum tw_state)c->state));
-    if (c->state >= TW_SYN_SENT) {
-        if (!seq_leq(c->snd_una, c->snd_nxt))
-            return fail(f, "SND.UNA %u > SND.NXT %u", c->snd_una, c->snd_nxt);
-        if (!seq_geq(c->snd_una, c->iss))
-            return fail(f, "SND.UNA %u below ISS %u", c->snd_una, c->iss);
-        if (c->snd_nxt - c->iss > 100000000u)
-            return fail(f, "SND.NXT %u runs away from ISS %u", c->snd_nxt, c->iss);
-    }
-    if (c->snd_wscale > 14 || c->rcv_wscale > 14)
-        return fail(f, "window shift above 14 (HS-WS-03, HS-WS-05)");
-    return 0;
-}
-
-static enum tw_state slot_state(const struct fz *f, int slot)
-{
-    return slot == TW_NO_SLOT ? TW_CLOSED : (enum tw_state)f->host.tcb[slot].state;
-}
-
-/* The TCB H's segments reach: the connection, or else the listener. */
-static const struct tw_tcb *live(const struct fz *f)
-{
-    if (f->conn != TW_NO_SLOT)
-        return &f->host.tcb[f->conn];
-    if (f->listener != TW_NO_SLOT)
-        return &f->host.tcb[f->listener];
-    return NULL;
-}
-
-static uint32_t seq_base(const struct fz *f, unsigned mode)
-{
-    const struct tw_tcb *c = live(f);
-    bool sync = c && c->state >= TW_SYN_RECEIVED;
-    switch (mode & 3) {
-    case 0: return sync ? c->rcv_nxt : f->h_isn;
-    case 1: return f->h_isn;
-    case 2: return sync ? c->rcv_nxt + c->rcv_wnd : f->h_isn + 65535;
-    default: return 0;
-    }
-}
-
-static uint32_t ack_base(const struct fz *f, unsigned mode)
-{
-    const struct tw_tcb *c = live(f);
-    if (!c || c->state < TW_SYN_SENT)
-        return 0;
-    switch (mode % 5) {
-    case 0: return c->snd_nxt;
-    case 1: return c->snd_una;
-    case 2: return c->iss;
-    case 3: return c->snd_una - c->max_snd_wnd;
-    default: return 0;
-    }
-}
-
-static uint32_t read_delta(struct reader *r, unsigned wide)
-{
-    return wide ? rd32(r) : (uint32_t)(int32_t)(int8_t)rd8(r);
-}
-
-/* Which slot now holds H's connection (it may have been created or freed). */
-static void refresh_conn(struct fz *f)
-{
-    /* Prefer a live TCB over one that was reset and not yet closed. */
-    int best = TW_NO_SLOT;
+    const struct tw_tcb *found = NULL;
     for (int i = 0; i < TW_HOST_SLOTS; i++) {
-        const struct tw_tcb *c = &f->host.tcb[i];
-        if ((f->host.slot_flags[i] & TW_SLOT_USED) && c->state != TW_LISTEN &&
-            c->lport == D_PORT && c->rport == H_PORT && i != f->listener &&
-            (best == TW_NO_SLOT || f->host.tcb[best].state == TW_CLOSED))
-            best = i;
+        const struct tw_tcb *c = &f->host->tcb[i];
+        if ((f->host->slot_flags[i] & TW_SLOT_USED) && c->state != TW_LISTEN && c->lport == s->sport &&
+            c->rport == s->dport && tw_addr_equal(&c->raddr, &s->dst) &&
+            (!found || found->state == TW_CLOSED))
+            found = c;
     }
-    if (best == TW_NO_SLOT) {
-        f->conn = TW_NO_SLOT;
-        f->conn_accepted = false;
-        return;
-    }
-    if (f->conn != best)
-        f->conn_accepted = f->host.parent[best] == TW_NO_SLOT;
-    f->conn = best;
+    return found;
 }
 
-static int do_segment(struct fz *f, struct reader *r)
+/* A TCB on s's ports has s->seq as its ISS, before or after the step (a
+ * reset TCB not yet released may share the tuple with a new one, and a TCB
+ * may send its last SYN,ACK and be freed within one step). */
+static bool iss_of_some_tcb(const struct fz *f, const struct tw_segment *s)
 {
-    struct tw_segment s = {.src = f->h_addr, .dst = f->d_addr, .sport = H_PORT, .dport = D_PORT};
-    s.flags = rd8(r);
-    uint8_t smode = rd8(r);
-    s.seq = seq_base(f, smode) + read_delta(r, smode & 4);
-    uint8_t amode = rd8(r);
-    s.ack = ack_base(f, amode) + read_delta(r, amode & 8);
-    s.window = rd16(r);
-    s.payload_len = rd8(r) & 0x7f;
-    uint8_t om = rd8(r);
-    if (om & 1) {
-        s.opt.has |= TW_HAS_MSS;
-        s.opt.mss = rd16(r);
+    for (int i = 0; i < TW_HOST_SLOTS; i++) {
+        const struct tw_tcb *c = &f->host->tcb[i];
+        const struct slot_snap *b = &f->before[i];
+        if ((f->host->slot_flags[i] & TW_SLOT_USED) && c->lport == s->sport && c->rport == s->dport &&
+            c->iss == s->seq)
+            return true;
+        if (b->used && b->lport == s->sport && b->rport == s->dport && b->iss == s->seq)
+            return true;
     }
-    if (om & 2) {
-        s.opt.has |= TW_HAS_WSCALE;
-        s.opt.wscale = rd8(r) & 15;
-    }
-    if (om & 4)
-        s.opt.has |= TW_HAS_SACKOK;
-    if (om & 8) {
-        s.opt.has |= TW_HAS_TS;
-        f->h_ts += (uint32_t)(int32_t)(int8_t)rd8(r);
-        s.opt.ts_val = f->h_ts;
-        s.opt.ts_ecr = (om & 16) ? f->d_last_tsval : 0;
-    }
-    if (s.opt.has)
-        tw_options_encode(&s.opt);
-    f->h_seq[f->h_n % 256] = s.seq;
-    f->h_len[f->h_n % 256] = tw_segment_len(&s);
-    f->h_n++;
-    struct tw_fz_event ev = {.kind = TW_FZ_INJECT, .seg = s};
-    /* The slot the segment will reach, and its state before. */
-    int target = tw_host_lookup(&f->host, &s);
-    enum tw_state before = slot_state(f, target);
-    struct tw_out o;
-    tw_out_clear(&o);
-    int slot;
-    ev.verdict = tw_host_input(&f->host, &s, f->now, &o, &slot);
-    emit_trace(f, &ev);
-    if (slot != TW_NO_SLOT && slot != target)
-        before = TW_LISTEN; /* a fresh child of the listener */
-    if (check_tcb(f, slot, before, &o))
-        return -1;
-    refresh_conn(f);
-    return check_output(f, slot == TW_NO_SLOT ? NULL : &f->host.tcb[slot], &s, &o);
+    return false;
 }
 
-static int run_timers(struct fz *f, uint64_t until)
+static bool rst_by_abort(const struct fz *f, const struct tw_segment *s)
 {
-    for (int guard = 0; guard < 64; guard++) {
-        uint64_t d = tw_host_next_deadline(&f->host);
-        if (!d || d > until)
-            break;
-        if (d > f->now)
-            f->now = d;
-        struct tw_out o;
-        tw_out_clear(&o);
-        int slot = TW_NO_SLOT;
-        enum tw_state before = TW_CLOSED;
-        /* The host fires the first due slot: find it to know its state. */
-        for (int i = 0; i < TW_HOST_SLOTS; i++) {
-            uint64_t di = tw_next_deadline(&f->host.tcb[i]);
-            if ((f->host.slot_flags[i] & TW_SLOT_USED) && di && di <= f->now) {
-                before = (enum tw_state)f->host.tcb[i].state;
-                break;
-            }
-        }
-        enum tw_verdict v = tw_host_timer(&f->host, f->now, &o, &slot);
-        if (v == TW_V_TIMER_NOT_DUE && tw_host_next_deadline(&f->host) == d)
-            return fail(f, "a timer is due at %llu but does not fire", (unsigned long long)d);
-        if (check_tcb(f, slot, before, &o))
-            return -1;
-        refresh_conn(f);
-        if (check_output(f, slot == TW_NO_SLOT ? NULL : &f->host.tcb[slot], NULL, &o))
-            return -1;
+    for (int i = 0; i < TW_HOST_SLOTS; i++)
+        if ((f->before[i].used && f->before[i].snd_nxt == s->seq) ||
+            ((f->host->slot_flags[i] & TW_SLOT_USED) && f->host->tcb[i].snd_nxt == s->seq))
+            return true;
+    return false;
+}
+
+static int check_output(struct fz *f, const struct tw_segment *s)
+{
+    const struct tw_segment *in = f->cur_in;
+    const struct tw_tcb *c = sender(f, s);
+    char text[320];
+#define TEXT (tw_segment_render(s, text, sizeof(text)), text)
+    if ((s->flags & TW_SYN) && (s->flags & (TW_RST | TW_FIN)))
+        return fail(f, "D sent SYN with RST or FIN: %s", TEXT);
+    if (!(s->flags & TW_SYN) && (s->opt.has & (TW_HAS_MSS | TW_HAS_WSCALE | TW_HAS_SACKOK)))
+        return fail(f, "MSS/WS/SACK-permitted on a non-SYN (HS-MSS-02, HS-SACK-01): %s", TEXT);
+    if (c && (s->flags & TW_SYN) && !iss_of_some_tcb(f, s))
+        return fail(f, "a SYN with seq != ISS %u: %s", c->iss, TEXT);
+    if (c && c->state != TW_CLOSED && (c->flags & TW_TCB_TS_OK) && !(s->flags & TW_RST) &&
+        !(s->opt.has & TW_HAS_TS))
+        return fail(f, "TS missing on a TS connection (HS-TS-03): %s", TEXT);
+    if ((s->flags & TW_ACK) && !(s->flags & TW_RST) && !h_sent(f, s->ack))
+        return fail(f, "D acknowledges %u, sequence space H never sent: %s", s->ack, TEXT);
+    if ((s->flags & TW_RST) && in) {
+        if (in->flags & TW_RST)
+            return fail(f, "RST in reply to RST (HS-RST-01): %s", TEXT);
+        bool by_ack = (in->flags & TW_ACK) && s->flags == TW_RST && s->seq == in->ack;
+        bool by_len = !(in->flags & TW_ACK) && s->flags == (TW_RST | TW_ACK) && s->seq == 0 &&
+                      s->ack == in->seq + tw_segment_len(in);
+        if (!by_ack && !by_len && !(s->flags == TW_RST && rst_by_abort(f, s)))
+            return fail(f, "RST does not follow RFC 9293 3.5.2: %s", TEXT);
     }
-    f->now = until > f->now ? until : f->now;
+    /* Codec oracle: build, parse with the checksum verified, compare. */
+    uint8_t pkt[2048];
+    enum tw_parse_err err;
+    size_t n = tw_segment_build(s, pkt, sizeof(pkt), &err);
+    if (!n)
+        return fail(f, "cannot build D's segment (%s): %s", tw_parse_strerror(err), TEXT);
+    struct tw_segment back;
+    err = tw_segment_parse(pkt, n, TW_PARSE_VERIFY_CHECKSUM | TW_PARSE_STRICT_OPTIONS, &back);
+    if (err != TW_PARSE_OK)
+        return fail(f, "D's segment does not parse back (%s): %s", tw_parse_strerror(err), TEXT);
+    if (back.seq != s->seq || back.ack != s->ack || back.flags != s->flags || back.window != s->window ||
+        back.payload_len != s->payload_len || back.opt.raw_len != s->opt.raw_len ||
+        memcmp(back.opt.raw, s->opt.raw, s->opt.raw_len))
+        return fail(f, "codec round trip changed D's segment: %s", TEXT);
+#undef TEXT
     return 0;
+}
+
+/* The runner's record hook: one segment D sent, as an outbound line. */
+static void on_output(void *ctx, const struct tw_script_event *out, const struct tw_segment *seg)
+{
+    struct fz *f = ctx;
+    if (seg->opt.has & TW_HAS_TS)
+        f->d_last_tsval = seg->opt.ts_val;
+    if (f->sink && f->sink->line)
+        f->sink->line(f->sink->ctx, out, false);
+    check_output(f, seg);
+}
+
+/* ---- running one event ------------------------------------------------- */
+
+static int run_line(struct fz *f, struct tw_script_event *e, const struct tw_segment *in)
+{
+    e->pos.line = (int)++f->line;
+    e->time.kind = TW_TIME_ABSOLUTE;
+    e->time.usecs = e->time.end_usecs = (int64_t)tw_runner_now(f->run);
+    if (f->sink && f->sink->line)
+        f->sink->line(f->sink->ctx, e, false);
+    snapshot(f);
+    f->cur_in = in;
+    int rc = tw_runner_step(f->run, e);
+    f->cur_in = NULL;
+    if (f->sink && f->sink->line)
+        f->sink->line(f->sink->ctx, e, true);
+    if (rc)
+        return fail(f, "the runner failed: %s", tw_runner_message(f->run));
+    return check_tcbs(f) || f->failed ? -1 : 0;
+}
+
+static void sys_init(struct tw_script_event *e, enum tw_sys sys, unsigned n_args)
+{
+    memset(e, 0, sizeof(*e));
+    e->kind = TW_SEV_SYSCALL;
+    e->u.sys.sys = sys;
+    e->u.sys.n_args = (uint8_t)n_args;
+    e->u.sys.ret = -1;
+    for (unsigned i = 0; i < n_args; i++)
+        e->u.sys.args[i].kind = TW_ARG_ELLIPSIS;
+}
+
+static void arg_int(struct tw_script_event *e, unsigned i, int64_t v, bool symbolic)
+{
+    e->u.sys.args[i].kind = TW_ARG_INT;
+    e->u.sys.args[i].value = v;
+    e->u.sys.args[i].symbolic = symbolic;
+}
+
+/* A syscall on fd (or a new socket: fd < 0); its result, or -1 on failure. */
+static int64_t run_sys(struct fz *f, struct tw_script_event *e, int *rc)
+{
+    *rc = run_line(f, e, NULL);
+    return e->u.sys.ret;
+}
+
+/* socket(), non-blocking, bound to 8080 (D's port for both directions). */
+static int64_t new_socket(struct fz *f, bool listener, int *rc)
+{
+    struct tw_script_event e;
+    sys_init(&e, TW_SYS_SOCKET, 3);
+    arg_int(&e, 1, 1, true);
+    arg_int(&e, 2, 6, true);
+    int64_t fd = run_sys(f, &e, rc);
+    if (*rc || fd < 0)
+        return -1;
+    f->fds[f->n_fds++] = (struct fd_info){fd, listener};
+    sys_init(&e, TW_SYS_FCNTL, 3);
+    arg_int(&e, 0, fd, false);
+    arg_int(&e, 1, 4, true);
+    arg_int(&e, 2, 02 | 04000, true);
+    run_sys(f, &e, rc);
+    if (*rc)
+        return -1;
+    sys_init(&e, TW_SYS_BIND, 3);
+    arg_int(&e, 0, fd, false);
+    run_sys(f, &e, rc);
+    return *rc ? -1 : fd;
+}
+
+static void forget_fd(struct fz *f, int64_t fd)
+{
+    for (unsigned i = 0; i < f->n_fds; i++)
+        if (f->fds[i].fd == fd) {
+            f->fds[i] = f->fds[--f->n_fds];
+            return;
+        }
 }
 
 static int do_user(struct fz *f, uint8_t op, struct reader *r)
 {
-    struct tw_out o;
-    tw_out_clear(&o);
-    struct tw_fz_event ev = {0};
-    int slot = TW_NO_SLOT;
-    enum tw_state before = TW_CLOSED;
-    switch ((op >> 3) % 6) {
-    case 0: /* listen */
-        if (f->listener != TW_NO_SLOT)
+    struct tw_script_event e;
+    int rc = 0;
+    unsigned call = (op >> 3) & 7;
+    uint8_t operand = call == TW_FZ_WRITE ? rd8(r) : 0;
+    const struct fd_info *fi = f->n_fds ? &f->fds[(op >> 6) % f->n_fds] : NULL;
+    int64_t fd = fi ? fi->fd : -1;
+    switch (call) {
+    case TW_FZ_LISTEN:
+        if (f->n_fds >= MAX_FDS)
             return 0;
-        f->listener = tw_host_listen(&f->host, &f->d_addr, D_PORT, f->now, &o, &ev.verdict);
-        slot = f->listener;
-        ev.kind = TW_FZ_LISTEN;
-        break;
-    case 1: /* connect */
-        if (f->conn != TW_NO_SLOT || f->listener != TW_NO_SLOT)
+        fd = new_socket(f, true, &rc);
+        if (fd < 0)
+            return rc;
+        sys_init(&e, TW_SYS_LISTEN, 2);
+        arg_int(&e, 0, fd, false);
+        arg_int(&e, 1, 1, false);
+        run_sys(f, &e, &rc);
+        return rc;
+    case TW_FZ_CONNECT: {
+        /* All of D's connections share one 4-tuple from the first connect
+         * on (D:8080 <-> H:8080), so every ISN after the first differs from
+         * it by the RFC 6528 clock alone and the printed case does not
+         * depend on the key: a connect after a passive open (a SYN,ACK on
+         * D:8080 <-> H:40000) would not, and is skipped. */
+        bool iss_known;
+        tw_runner_ctx(f->run, &iss_known);
+        if (f->n_fds >= MAX_FDS || (iss_known && !f->connected))
             return 0;
-        f->conn = tw_host_connect(&f->host, &f->d_addr, D_PORT, &f->h_addr, H_PORT, f->now, &o,
-                                  &ev.verdict);
-        f->conn_accepted = true;
-        slot = f->conn;
-        ev.kind = TW_FZ_CONNECT;
-        ev.socket = 1;
-        break;
-    case 2: /* accept */
-        if (f->listener == TW_NO_SLOT || f->conn == TW_NO_SLOT || f->conn_accepted)
-            return 0;
-        if (tw_host_accept(&f->host, f->listener) != f->conn)
-            return 0;
-        f->conn_accepted = true;
-        ev.kind = TW_FZ_ACCEPT;
-        ev.socket = 1;
-        emit_trace(f, &ev);
-        return 0;
-    case 3: /* close */
-    case 4: /* abort */
-    {
-        bool abort_call = ((op >> 3) % 6) == 4;
-        bool on_conn = f->conn != TW_NO_SLOT && f->conn_accepted && !(op & 0x80);
-        slot = on_conn ? f->conn : f->listener;
-        if (slot == TW_NO_SLOT)
-            return 0;
-        before = slot_state(f, slot);
-        struct tw_tcb *c = &f->host.tcb[slot];
-        ev.verdict = abort_call ? tw_abort(c, &f->host.env, f->now, &o)
-                                : tw_close(c, &f->host.env, f->now, &o);
-        ev.kind = abort_call ? TW_FZ_ABORT : TW_FZ_CLOSE;
-        ev.socket = on_conn;
-        emit_trace(f, &ev);
-        if (check_tcb(f, slot, before, &o) || check_output(f, c, NULL, &o))
-            return -1;
-        /* The socket is gone for the user; the TCB lingers if not CLOSED. */
-        if (c->state == TW_CLOSED)
-            tw_host_release(&f->host, slot);
-        if (on_conn) {
-            f->conn = TW_NO_SLOT;
-            f->conn_accepted = false;
-        } else {
-            f->listener = TW_NO_SLOT;
-        }
-        return 0;
+        fd = new_socket(f, false, &rc);
+        if (fd < 0)
+            return rc;
+        f->connected = true;
+        sys_init(&e, TW_SYS_CONNECT, 3);
+        arg_int(&e, 0, fd, false);
+        run_sys(f, &e, &rc);
+        return rc;
     }
-    default: /* send */
-    {
-        if (f->conn == TW_NO_SLOT || !f->conn_accepted)
+    case TW_FZ_ACCEPT: {
+        if (!fi || !fi->listener)
             return 0;
-        slot = f->conn;
-        before = slot_state(f, slot);
-        ev.kind = TW_FZ_SEND;
-        ev.socket = 1;
-        ev.len = 1u + rd8(r) * 8u;
-        ev.verdict = tw_send(&f->host.tcb[slot], &f->host.env, ev.len, f->now, &o);
-        emit_trace(f, &ev);
-        if (check_tcb(f, slot, before, &o))
-            return -1;
-        return check_output(f, &f->host.tcb[slot], NULL, &o);
+        sys_init(&e, TW_SYS_ACCEPT, 3);
+        arg_int(&e, 0, fd, false);
+        int64_t n = run_sys(f, &e, &rc);
+        if (!rc && n >= 0 && f->n_fds < MAX_FDS)
+            f->fds[f->n_fds++] = (struct fd_info){n, false};
+        return rc;
     }
+    case TW_FZ_ABORT:
+        if (!fi)
+            return 0;
+        sys_init(&e, TW_SYS_SETSOCKOPT, 5);
+        arg_int(&e, 0, fd, false);
+        arg_int(&e, 1, 1, true);
+        arg_int(&e, 2, 13, true);
+        e.u.sys.args[3].kind = TW_ARG_STRUCT;
+        e.u.sys.args[3].n_items = 2;
+        memcpy(e.u.sys.args[3].field[0], "onoff", 6);
+        memcpy(e.u.sys.args[3].field[1], "linger", 7);
+        e.u.sys.args[3].items[0] = 1;
+        arg_int(&e, 4, 8, false);
+        run_sys(f, &e, &rc);
+        if (rc)
+            return rc;
+        /* close() with SO_LINGER {1, 0} is ABORT */
+        /* fall through */
+    case TW_FZ_CLOSE:
+        if (!fi)
+            return 0;
+        sys_init(&e, TW_SYS_CLOSE, 1);
+        arg_int(&e, 0, fd, false);
+        run_sys(f, &e, &rc);
+        forget_fd(f, fd);
+        return rc;
+    case TW_FZ_WRITE:
+    case TW_FZ_READ:
+        if (!fi || fi->listener)
+            return 0;
+        sys_init(&e, call == TW_FZ_WRITE ? TW_SYS_WRITE : TW_SYS_READ, 3);
+        arg_int(&e, 0, fd, false);
+        arg_int(&e, 2, call == TW_FZ_WRITE ? 1 + operand * 8 : 1000, false);
+        run_sys(f, &e, &rc);
+        return rc;
+    default: /* shutdown(SHUT_WR) */
+        if (!fi || fi->listener)
+            return 0;
+        sys_init(&e, TW_SYS_SHUTDOWN, 2);
+        arg_int(&e, 0, fd, false);
+        arg_int(&e, 1, 1, true);
+        run_sys(f, &e, &rc);
+        return rc;
     }
-    emit_trace(f, &ev);
-    if (check_tcb(f, slot, TW_CLOSED, &o))
-        return -1;
-    return check_output(f, slot == TW_NO_SLOT ? NULL : &f->host.tcb[slot], NULL, &o);
 }
 
-static const struct {
-    uint8_t type, code;
-} icmp4_choices[] = {{3, 0}, {3, 1}, {3, 2}, {3, 3}, {3, 4}, {3, 5}, {3, 13}, {11, 0}, {12, 0}, {4, 0}};
+/* The TCB H's segments reach now (connection, else listener), or NULL. */
+static const struct tw_tcb *live(const struct fz *f, const struct tw_judge_ctx *ctx)
+{
+    struct tw_segment probe;
+    memset(&probe, 0, sizeof(probe));
+    probe.src = ctx->h_addr;
+    probe.dst = ctx->d_addr;
+    probe.sport = ctx->h_port;
+    probe.dport = ctx->d_port;
+    int s = tw_host_lookup(f->host, &probe);
+    return s == TW_NO_SLOT ? NULL : &f->host->tcb[s];
+}
+
+static uint32_t read_delta(struct reader *r, bool wide)
+{
+    return wide ? rd32(r) : (uint32_t)(int32_t)(int8_t)rd8(r);
+}
+
+static void set_addr(struct tw_addr *a, bool v6, uint8_t pick)
+{
+    static const char *const v4[] = {"224.0.0.1", "255.255.255.255", "198.51.100.255", "0.0.0.0",
+                                     "198.51.100.2", "239.1.2.3", "127.0.0.1", "198.51.100.3"};
+    static const char *const v6s[] = {"ff02::1", "ff0e::1", "::", "2001:db8::2",
+                                      "::1", "ff02::2", "2001:db8::3", "::ffff:198.51.100.1"};
+    tw_addr_parse(v6 ? v6s[pick & 7] : v4[pick & 7], a);
+}
+
+static int do_segment(struct fz *f, struct reader *r)
+{
+    struct tw_script_event e;
+    struct tw_packet *p = &e.u.pkt;
+    const struct tw_judge_ctx *ctx = tw_runner_ctx(f->run, NULL);
+    const struct tw_tcb *c = live(f, ctx);
+    bool sync = c && c->state >= TW_SYN_RECEIVED;
+    bool has_snd = c && c->state >= TW_SYN_SENT;
+    memset(&e, 0, offsetof(struct tw_script_event, u) + sizeof(e.u.pkt));
+    e.kind = TW_SEV_PACKET;
+    p->dir = TW_DIR_IN;
+    p->flags = rd8(r);
+    uint8_t smode = rd8(r);
+    uint32_t seq;
+    switch (smode & 3) {
+    case 0: seq = sync ? c->rcv_nxt : f->h_isn; break;
+    case 1: seq = f->h_isn; break;
+    case 2: seq = sync ? c->rcv_nxt + c->rcv_wnd : f->h_isn + 65535; break;
+    default: seq = f->h_next; break;
+    }
+    seq += read_delta(r, smode & 4);
+    uint8_t amode = rd8(r);
+    uint32_t ack;
+    switch (amode % 5) {
+    case 0: ack = has_snd ? c->snd_nxt : ctx->d_iss; break;
+    case 1: ack = has_snd ? c->snd_una : ctx->d_iss; break;
+    case 2: ack = has_snd ? c->iss : ctx->d_iss; break;
+    case 3: ack = has_snd ? c->snd_una - c->max_snd_wnd : ctx->d_iss; break;
+    default: ack = ctx->d_iss; break;
+    }
+    ack += read_delta(r, amode & 8);
+    p->seq = seq - f->h_isn;
+    p->ack = ack - ctx->d_iss;
+    p->has_ack = (p->flags & TW_ACK) || p->ack;
+    p->has_win = true;
+    p->win = rd16(r);
+    p->len = rd8(r) & 0x7f;
+    uint8_t om = rd8(r);
+    struct tw_popt *o = p->opts;
+    if (om & 1)
+        *o++ = (struct tw_popt){.kind = TW_POPT_MSS, .a = rd16(r)};
+    if (om & 2) {
+        if (om & 32)
+            *o++ = (struct tw_popt){.kind = TW_POPT_NOP};
+        *o++ = (struct tw_popt){.kind = TW_POPT_WSCALE, .a = rd8(r) & 15};
+    }
+    if (om & 4)
+        *o++ = (struct tw_popt){.kind = TW_POPT_SACKOK};
+    if (om & 8) {
+        if (om & 32) {
+            *o++ = (struct tw_popt){.kind = TW_POPT_NOP};
+            *o++ = (struct tw_popt){.kind = TW_POPT_NOP};
+        }
+        f->h_ts += (uint32_t)(int32_t)(int8_t)rd8(r);
+        *o++ = (struct tw_popt){.kind = TW_POPT_TS, .a = f->h_ts, .b = (om & 16) ? f->d_last_tsval : 0};
+    }
+    if (om & 64) {
+        /* an option the model does not know, or a malformed length */
+        uint8_t b = rd8(r);
+        *o = (struct tw_popt){.kind = TW_POPT_GENERIC, .raw_len = (uint8_t)(2 + (b & 3))};
+        o->raw[0] = (b & 0x80) ? (uint8_t)(b >> 4 & 7) + 2 : 253;
+        o->raw[1] = (b & 0x40) ? (uint8_t)(b >> 2 & 3) : o->raw_len;
+        o++;
+    }
+    p->n_opts = (uint8_t)(o - p->opts);
+    p->has_options = p->n_opts > 0;
+    uint8_t tmp[TW_TCP_MAX_OPTLEN];
+    p->opt_bytes = (uint8_t)tw_popts_encode(p, tmp);
+    if (om & 128) {
+        uint8_t x = rd8(r), v = x >> 3;
+        switch (x & 7) {
+        case 1: p->bad_csum = true; break;
+        case 2: p->has_urg = true; p->urg = v; break;
+        case 3: p->has_reserved = true; p->reserved = v & 15; break;
+        case 4: p->has_doff = true; p->doff = v & 15; break;
+        case 5: p->ip6_dstopts = f->v6; break;
+        case 6: p->has_src = true; set_addr(&p->src, f->v6, v); break;
+        case 7: p->has_dst = true; set_addr(&p->dst, f->v6, v); break;
+        default: break;
+        }
+    }
+    /* What H sends, with absolute numbers, for the oracles. */
+    struct tw_segment in;
+    tw_judge_inbound_segment(p, ctx, &in);
+    if (p->has_doff) {
+        /* The model reads the header length from doff: the payload is what follows. */
+        unsigned tcp_len = 20u + ((p->opt_bytes + 3u) & ~3u) + p->len;
+        unsigned hdr = p->doff * 4u;
+        in.payload_len = (uint16_t)(hdr >= 20 && hdr <= tcp_len ? tcp_len - hdr : 0);
+    }
+    if (f->h_n < TW_FZ_MAX_EVENTS) {
+        f->h_seq[f->h_n] = in.seq;
+        f->h_len[f->h_n] = tw_segment_len(&in);
+        f->h_n++;
+    }
+    f->h_next = seq + tw_segment_len(&in);
+    return run_line(f, &e, &in);
+}
 
 static int do_icmp(struct fz *f, struct reader *r)
 {
+    static const struct {
+        uint8_t type, code;
+    } choices[] = {{3, 0}, {3, 1}, {3, 2}, {3, 3}, {3, 4}, {3, 5}, {3, 9}, {3, 10},
+                   {3, 13}, {11, 0}, {12, 0}, {4, 0}};
     uint8_t pick = rd8(r);
     int8_t delta = (int8_t)rd8(r);
-    if (f->conn == TW_NO_SLOT)
-        return 0;
-    struct tw_tcb *c = &f->host.tcb[f->conn];
-    struct tw_icmp ic = {.family = f->d_addr.family, .src = f->h_addr, .dst = f->d_addr,
-                         .q_src = f->d_addr, .q_dst = f->h_addr, .q_sport = D_PORT,
-                         .q_dport = H_PORT, .q_seq = c->iss + (uint32_t)(int32_t)delta, .mtu = 1000};
-    unsigned i = pick % (sizeof(icmp4_choices) / sizeof(icmp4_choices[0]));
-    ic.type = icmp4_choices[i].type;
-    ic.code = icmp4_choices[i].code;
-    if (ic.family == 6 && !tw_icmp_v4_to_v6(ic.type, ic.code, &ic.type, &ic.code))
-        return 0; /* no ICMPv6 equivalent */
-    if (!tw_icmp_classify(ic.family, ic.type, ic.code, &ic.cls))
-        return 0;
-    enum tw_state before = slot_state(f, f->conn);
-    struct tw_out o;
-    tw_out_clear(&o);
-    int slot;
-    struct tw_fz_event ev = {.kind = TW_FZ_ICMP, .icmp = ic, .icmp4_type = icmp4_choices[i].type,
-                             .icmp4_code = icmp4_choices[i].code};
-    ev.verdict = tw_host_icmp(&f->host, &ic, f->now, &o, &slot);
-    emit_trace(f, &ev);
-    if (check_tcb(f, slot, before, &o))
-        return -1;
-    refresh_conn(f);
-    return check_output(f, NULL, NULL, &o);
+    unsigned i = (pick & 15u) % (sizeof(choices) / sizeof(choices[0]));
+    const struct tw_judge_ctx *ctx = tw_runner_ctx(f->run, NULL);
+    const struct tw_tcb *c = live(f, ctx);
+    struct tw_script_event e;
+    if (f->v6 && choices[i].type == 4)
+        return 0; /* source quench has no ICMPv6 equivalent */
+    memset(&e, 0, offsetof(struct tw_script_event, u) + sizeof(e.u.icmp));
+    e.kind = TW_SEV_ICMP;
+    struct tw_icmp_line *ic = &e.u.icmp;
+    ic->type = choices[i].type;
+    ic->code = choices[i].code;
+    if (ic->type == 3 && ic->code == 4) {
+        ic->has_mtu = true;
+        ic->mtu = 68u + (pick >> 4) * 96u;
+    }
+    ic->has_quote = true;
+    uint32_t base = c && c->state >= TW_SYN_SENT ? c->snd_una : ctx->d_iss;
+    ic->quote_seq = base + (uint32_t)(int32_t)delta - ctx->d_iss;
+    return run_line(f, &e, NULL);
 }
 
-int tw_fuzz_model_run(const uint8_t *data, size_t size, struct tw_fz_result *res,
-                      tw_fz_trace_fn trace, void *ctx)
+static int do_time(struct fz *f, struct reader *r)
 {
-    static const struct tw_addr d4 = {.family = 4, .bytes = {198, 51, 100, 2}};
-    static const struct tw_addr h4 = {.family = 4, .bytes = {198, 51, 100, 1}};
-    static const struct tw_addr d6 = {.family = 6, .bytes = {0x20, 0x01, 0x0d, 0xb8, [15] = 2}};
-    static const struct tw_addr h6 = {.family = 6, .bytes = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}};
+    uint64_t ms = rd16(r);
+    snapshot(f);
+    if (tw_runner_advance(f->run, tw_runner_now(f->run) + ms * 1000u))
+        return fail(f, "the runner failed: %s", tw_runner_message(f->run));
+    return check_tcbs(f) || f->failed ? -1 : 0;
+}
+
+/* ---- an input ------------------------------------------------------------ */
+
+size_t tw_fuzz_model_event_len(const uint8_t *data, size_t left)
+{
+    if (!left)
+        return 0;
+    uint8_t op = data[0];
+    size_t n;
+    switch (op & 7) {
+    case TW_FZ_OP_USER: n = ((op >> 3) & 7) == TW_FZ_WRITE ? 2 : 1; break;
+    case TW_FZ_OP_TIME:
+    case TW_FZ_OP_ICMP: n = 3; break;
+    default: {
+        /* op flags smode [d] amode [d] win(2) len om [...] */
+        uint8_t smode = left > 2 ? data[2] : 0;
+        n = 3 + ((smode & 4) ? 4 : 1);
+        uint8_t amode = left > n ? data[n] : 0;
+        n += 1 + ((amode & 8) ? 4 : 1) + 3;
+        uint8_t om = left > n ? data[n] : 0;
+        n += 1 + ((om & 1) ? 2 : 0) + ((om & 2) ? 1 : 0) + ((om & 8) ? 1 : 0) + ((om & 64) ? 1 : 0) +
+             ((om & 128) ? 1 : 0);
+        break;
+    }
+    }
+    return n < left ? n : left;
+}
+
+int tw_fuzz_model_run(const uint8_t *data, size_t size, struct tw_fz_result *res, const struct tw_fz_sink *sink)
+{
     struct reader r = {.p = data, .n = size};
     struct fz f;
+    struct tw_case_result cres;
     memset(&f, 0, sizeof(f));
     memset(res, 0, sizeof(*res));
     f.res = res;
-    f.trace = trace;
-    f.ctx = ctx;
-    f.listener = f.conn = TW_NO_SLOT;
-    f.now = 1000000;
+    f.sink = sink;
 
     uint8_t cfg = rd8(&r);
-    struct tw_env env;
-    tw_env_init(&env);
-    memcpy(env.secret, "threeway-fuzzkey", 16);
-    env.profile.rfc5961 = !(cfg & 1);
-    /* MSS is always offered: scripts can switch the others off by sysctl. */
-    env.profile.offer = (uint8_t)(((cfg >> 2) & 0x0f) | TW_HAS_MSS);
-    bool v6 = cfg & 2;
-    f.d_addr = v6 ? d6 : d4;
-    f.h_addr = v6 ? h6 : h4;
+    f.v6 = cfg & 2;
     f.h_isn = rd32(&r);
-    tw_host_init(&f.host, &env);
-    struct tw_fz_event ev = {.kind = TW_FZ_CONFIG, .strict = cfg & 1, .family = v6 ? 6 : 4,
-                             .offer = env.profile.offer, .h_isn = f.h_isn};
-    emit_trace(&f, &ev);
+    f.h_next = f.h_isn;
+    f.hdr.path = (char *)TW_FZ_PATH;
+    f.hdr.ip_version = f.v6 ? 6 : 4;
+    f.hdr.remote_isn = f.h_isn;
+    f.hdr.profile = (char *)((cfg & 1) ? "S" : "C");
+    struct tw_run_config rc = {
+        .profile = f.hdr.profile,
+        .tolerance_usecs = -1,
+        .h_port = H_PORT,
+        .record = true,
+        .record_out = on_output,
+        .record_ctx = &f,
+    };
+    if (sink && sink->header)
+        sink->header(sink->ctx, &f.hdr);
+    if (tw_runner_open(&f.run, &f.hdr, &rc, &cres)) {
+        fail(&f, "the runner did not start: %s", cres.message ? cres.message : "");
+        tw_case_result_cleanup(&cres);
+        return -1;
+    }
+    f.host = tw_adapter_model_host(&tw_adapter_model, tw_runner_adapter(f.run));
 
-    while (r.i < r.n && res->steps < 4096) {
+    /* The options D offers and its retries: sysctls the model maps. */
+    char cmd[200];
+    unsigned retries = cfg >> 5;
+    int n = snprintf(cmd, sizeof(cmd), "sysctl -q");
+    if (cfg & 4)
+        n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, " net.ipv4.tcp_timestamps=0");
+    if (cfg & 8)
+        n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, " net.ipv4.tcp_sack=0");
+    if (cfg & 16)
+        n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, " net.ipv4.tcp_window_scaling=0");
+    if (retries)
+        snprintf(cmd + n, sizeof(cmd) - (size_t)n,
+                 " net.ipv4.tcp_syn_retries=%u net.ipv4.tcp_synack_retries=%u", retries, retries);
+    if (cfg & (4 | 8 | 16 | 0xe0)) {
+        struct tw_script_event e;
+        memset(&e, 0, offsetof(struct tw_script_event, u) + sizeof(e.u.shell));
+        e.kind = TW_SEV_SHELL;
+        e.u.shell = cmd;
+        run_line(&f, &e, NULL);
+    }
+
+    while (!f.failed && r.i < r.n && res->steps < TW_FZ_MAX_EVENTS) {
         res->steps++;
         uint8_t op = rd8(&r);
-        int rc;
         switch (op & 7) {
-        case 0:
-            rc = do_user(&f, op, &r);
-            break;
-        case 4: {
-            uint32_t ms = rd16(&r);
-            rc = run_timers(&f, f.now + (uint64_t)ms * 1000u);
-            break;
+        case TW_FZ_OP_USER: do_user(&f, op, &r); break;
+        case TW_FZ_OP_TIME: do_time(&f, &r); break;
+        case TW_FZ_OP_ICMP: do_icmp(&f, &r); break;
+        default: do_segment(&f, &r); break;
         }
-        case 5:
-            rc = do_icmp(&f, &r);
-            break;
-        default:
-            rc = do_segment(&f, &r);
-            break;
-        }
-        if (rc)
-            return -1;
     }
-    return 0;
+    tw_runner_finish(f.run, &cres);
+    if (!f.failed && cres.status == TW_CASE_FAIL)
+        fail(&f, "the runner failed at the end: %s", cres.message ? cres.message : "");
+    tw_case_result_cleanup(&cres);
+    return f.failed ? -1 : 0;
+}
+
+/* ---- collecting a script ---------------------------------------------------- */
+
+struct collect {
+    struct tw_script *s;
+    size_t cap;
+    size_t last; /* index of the line a run_line reported first */
+    bool oom;
+};
+
+static void col_header(void *ctx, const struct tw_script *hdr)
+{
+    struct collect *c = ctx;
+    c->s->ip_version = hdr->ip_version;
+    c->s->remote_isn = hdr->remote_isn;
+    c->s->profile = strdup(hdr->profile);
+    if (!c->s->profile)
+        c->oom = true;
+}
+
+static void col_line(void *ctx, const struct tw_script_event *e, bool update)
+{
+    struct collect *c = ctx;
+    struct tw_script *s = c->s;
+    if (c->oom)
+        return;
+    if (update) {
+        struct tw_script_event *dst = &s->events[c->last];
+        char *shell = dst->kind == TW_SEV_SHELL ? dst->u.shell : NULL;
+        *dst = *e;
+        if (shell)
+            dst->u.shell = shell;
+        return;
+    }
+    if (s->n_events == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        struct tw_script_event *v = realloc(s->events, cap * sizeof(*v));
+        if (!v) {
+            c->oom = true;
+            return;
+        }
+        s->events = v;
+        c->cap = cap;
+    }
+    struct tw_script_event *dst = &s->events[s->n_events];
+    *dst = *e;
+    if (e->kind == TW_SEV_SHELL) {
+        dst->u.shell = strdup(e->u.shell);
+        if (!dst->u.shell) {
+            c->oom = true;
+            return;
+        }
+    }
+    if (!(e->kind == TW_SEV_PACKET && e->u.pkt.dir == TW_DIR_OUT))
+        c->last = s->n_events;
+    s->n_events++;
+}
+
+int tw_fuzz_model_decode(const uint8_t *data, size_t size, struct tw_script *out, struct tw_fz_result *res)
+{
+    struct collect c = {.s = out};
+    struct tw_fz_sink sink = {col_header, col_line, &c};
+    memset(out, 0, sizeof(*out));
+    int rc = tw_fuzz_model_run(data, size, res, &sink);
+    if (c.oom)
+        return -2;
+    /* covers: the requirements of the rows taken, once each */
+    out->covers = calloc(TW_ROW__COUNT, sizeof(*out->covers));
+    if (!out->covers)
+        return -2;
+    for (int r = 0; r < TW_ROW__COUNT; r++) {
+        if (!((res->rows[r / 64] >> (r % 64)) & 1))
+            continue;
+        bool dup = false;
+        for (size_t i = 0; i < out->n_covers && !dup; i++)
+            dup = !strcmp(out->covers[i].id, tw_rows[r].requirement);
+        if (!dup)
+            snprintf(out->covers[out->n_covers++].id, sizeof(out->covers[0].id), "%s",
+                     tw_rows[r].requirement);
+    }
+    return rc;
 }

@@ -1,63 +1,82 @@
-/* The fuzz_model driver: a compact binary encoding of events (user calls,
- * inbound segments, time, ICMP errors) run against a model host, with the
- * model's invariants checked after every step. The same driver backs the
- * libFuzzer/AFL++ target, the corpus replayer and `threeway decode`.
+/* The fuzz_model driver: a compact binary encoding of the events of a case
+ * script (user calls, inbound segments, ICMP errors, time), decoded one
+ * event at a time and run through the case runner (runner.h) in record mode
+ * on the model adapter: the same code path `threeway run` takes. The
+ * model's invariants are checked after every step. The libFuzzer/AFL++
+ * target, the corpus replayer and `threeway decode` all call this.
  *
- * Encoding (docs/fuzzing.md): byte 0 configures the model (profile S or C,
- * IPv4 or IPv6, which options D offers); bytes 1-4 are H's ISN; then events,
- * each an opcode byte followed by its operands. Sequence and ack numbers are
- * encoded relative to the live TCB (RCV.NXT, the window's right edge, ISS,
- * SND.UNA, SND.NXT, SND.UNA-MAX.SND.WND) plus a small signed delta, so random
- * bytes land on the boundaries that matter. Missing bytes read as zero: every
- * input is valid. */
+ * Because the events are the runner's own, what D sent is recorded as
+ * outbound lines, and the whole run prints as a case script
+ * (tw_fuzz_model_decode) that `threeway run` passes on the model.
+ *
+ * Encoding (docs/fuzzing.md has the full table):
+ *   byte 0   config: bit 0 profile S (else C), bit 1 IPv6, bit 2 no TS,
+ *            bit 3 no SACK, bit 4 no window scale offered, bits 5-7 R: if
+ *            R > 0, tcp_syn_retries = tcp_synack_retries = R
+ *   bytes 1-4  H's ISN (--remote_isn), big-endian
+ *   then at most TW_FZ_MAX_EVENTS events, an opcode byte (kind = op & 7)
+ *   and its operands:
+ *     0      user call (op >> 3 & 7: listen, connect, accept, close, abort,
+ *            write [+1 byte], read, shutdown) on open socket (op >> 6)
+ *     4      time passes: +2 bytes, milliseconds
+ *     5      ICMP error quoting D's segment: +2 bytes (which error, seq delta)
+ *     1,2,3,6,7  a segment from H: flags, seq mode [+delta], ack mode
+ *            [+delta], window (2), payload length, options mode [+operands]
+ * Sequence and ack numbers are a base taken from the live TCB (RCV.NXT,
+ * the window's right edge, H's ISN, H's next; SND.NXT, SND.UNA, ISS,
+ * SND.UNA - MAX.SND.WND, the script's 0) plus a signed 8-bit or a 32-bit
+ * delta, so random bytes land on the boundaries that matter. Missing bytes
+ * read as zero: every input is valid. */
 #ifndef TW_FUZZ_MODEL_H
 #define TW_FUZZ_MODEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "host.h"
+#include "script.h"
 
-enum tw_fz_kind {
-    TW_FZ_CONFIG,  /* the model's profile and H's ISN */
-    TW_FZ_LISTEN,  /* socket, bind, listen */
-    TW_FZ_CONNECT, /* socket, non-blocking connect */
-    TW_FZ_ACCEPT,  /* accept of an established connection */
-    TW_FZ_CLOSE,
-    TW_FZ_ABORT,
-    TW_FZ_SEND,
-    TW_FZ_INJECT,  /* a segment from H */
-    TW_FZ_ICMP,    /* an ICMP error quoting D's segment */
-    TW_FZ_OUTPUT,  /* a segment D sent */
+#define TW_FZ_MAX_EVENTS 64 /* events decoded per input: the rest is ignored */
+#define TW_FZ_HEADER 5
+#define TW_FZ_PATH "fuzz_model" /* the path the runner sees (its RFC 6528 key) */
+
+/* Opcode kinds (op & 7) and user calls (op >> 3 & 7). */
+enum { TW_FZ_OP_USER = 0, TW_FZ_OP_TIME = 4, TW_FZ_OP_ICMP = 5, TW_FZ_OP_SEGMENT = 1 };
+enum {
+    TW_FZ_LISTEN, TW_FZ_CONNECT, TW_FZ_ACCEPT, TW_FZ_CLOSE,
+    TW_FZ_ABORT, TW_FZ_WRITE, TW_FZ_READ, TW_FZ_SHUTDOWN,
 };
-
-struct tw_fz_event {
-    enum tw_fz_kind kind;
-    uint64_t now_us;
-    enum tw_verdict verdict;
-    int socket;              /* LISTEN/CONNECT/ACCEPT/CLOSE/ABORT/SEND: 0 listener, 1 connection */
-    uint32_t len;            /* SEND */
-    struct tw_segment seg;   /* INJECT, OUTPUT (absolute numbers) */
-    struct tw_icmp icmp;     /* ICMP */
-    uint8_t icmp4_type, icmp4_code; /* ICMP: the ICMPv4 naming of the error */
-    /* CONFIG */
-    bool strict;
-    uint8_t family;
-    uint8_t offer;
-    uint32_t h_isn;
-};
-
-typedef void (*tw_fz_trace_fn)(void *ctx, const struct tw_fz_event *ev);
 
 struct tw_fz_result {
-    unsigned steps;
-    uint64_t rows[2];        /* transition rows taken */
-    char message[640];       /* the invariant that failed, at which step */
+    unsigned steps;          /* events decoded */
+    uint64_t rows[2];        /* transition rows taken (tw_out.rows bits) */
+    bool failed;
+    char message[1024];      /* the invariant that failed, at which step */
 };
 
-/* Run one input. Returns 0, or -1 if an invariant failed. trace (may be
- * NULL) sees every event and every segment D sent, in order. */
+/* Sees the script header once, then every line in order. A line run by the
+ * driver is seen twice: before it runs (update false) and after (update
+ * true: the syscall's result filled in, replace the previous copy); the
+ * outbound lines D's answer records come in between. */
+struct tw_fz_sink {
+    void (*header)(void *ctx, const struct tw_script *hdr);
+    void (*line)(void *ctx, const struct tw_script_event *e, bool update);
+    void *ctx;
+};
+
+/* Run one input. 0, or -1 if an invariant failed (res->message says which,
+ * at which step). sink may be NULL (the fuzzer's hot path). */
 int tw_fuzz_model_run(const uint8_t *data, size_t size, struct tw_fz_result *res,
-                      tw_fz_trace_fn trace, void *ctx);
+                      const struct tw_fz_sink *sink);
+
+/* Run one input and collect it as a case script (*out, clean it up with
+ * tw_script_cleanup), covers: the requirements of the rows taken. Returns
+ * as tw_fuzz_model_run; -2 if out of memory. */
+int tw_fuzz_model_decode(const uint8_t *data, size_t size, struct tw_script *out,
+                         struct tw_fz_result *res);
+
+/* The length of the event at data[0] (an opcode and its operands), at most
+ * the bytes left: for the custom mutator, which works on whole events. */
+size_t tw_fuzz_model_event_len(const uint8_t *data, size_t left);
 
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "runner.h"
+#include "script_print.h"
 #include "tcp.h"
 
 #define ANY_TIME_WAIT_US (120u * 1000000u) /* how long "*" waits for a segment */
@@ -33,6 +34,8 @@ struct rs {
     const struct tw_script *s;
     const struct tw_adapter_ops *ops;
     struct tw_adapter *ad;
+    const struct tw_run_config *cfg; /* may be NULL */
+    uint16_t bind_port;
     struct tw_judge_ctx ctx;
     bool iss_known;
     int64_t tol;
@@ -50,6 +53,9 @@ struct rs {
         int h;
         uint64_t start;
     } pend;
+    /* record mode (cfg->record): the syscall line being run gets its result */
+    bool record;
+    struct tw_syscall *rec_sys;
     /* the verdict */
     bool failed;
     char *msg;
@@ -124,6 +130,13 @@ static void add_packet_bytes(struct rs *r, const char *label, const uint8_t *b, 
 
 static double secs(uint64_t us) { return (double)us / 1e6; }
 
+/* The trace hook (pcap.h): every packet that crosses the adapter. */
+static void trace(const struct rs *r, uint64_t t, bool from_d, const uint8_t *pkt, size_t len)
+{
+    if (r->cfg && r->cfg->trace)
+        r->cfg->trace(r->cfg->trace_ctx, t, from_d, pkt, len);
+}
+
 /* ---- what D sent ---------------------------------------------------------- */
 
 static int drain(struct rs *r, const struct tw_script_event *e)
@@ -133,6 +146,7 @@ static int drain(struct rs *r, const struct tw_script_event *e)
     for (size_t i = 0; i < n; i++) {
         struct tw_segment seg;
         enum tw_parse_err pe;
+        trace(r, c[i].time_us, true, c[i].bytes, c[i].len);
         if (c[i].len > PKT_MAX)
             return fail(r, e, "D sent a packet of %zu bytes, more than the harness handles", c[i].len);
         if (r->qn == r->qcap) {
@@ -177,6 +191,50 @@ static int fail_unexpected(struct rs *r, const struct tw_script_event *e)
     fail(r, e, "unexpected segment (sent at %.6f)", secs(q->t));
     add_packet_bytes(r, "got:", q->bytes, q->len);
     return -1;
+}
+
+/* Record mode: what D sent becomes outbound lines (relative numbers, the
+ * options as sent, the window, the exact time), handed to cfg->record_out
+ * instead of being judged. A line recorded this way passes on the model. */
+static void record_queue(struct rs *r)
+{
+    struct tw_script_event ev;
+    while (!queue_empty(r)) {
+        const struct qseg *q = &r->q[r->qhead++];
+        struct tw_packet *p = &ev.u.pkt;
+        struct tw_segment seg;
+        if (tw_segment_parse(q->bytes, q->len, 0, &seg) != TW_PARSE_OK)
+            continue; /* drain() failed the case already */
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = TW_SEV_PACKET;
+        ev.time.kind = TW_TIME_ABSOLUTE;
+        ev.time.usecs = ev.time.end_usecs = (int64_t)q->t;
+        p->dir = TW_DIR_OUT;
+        p->flags = seg.flags;
+        /* RFC 9293 3.5.2's absolute <SEQ=0> on a RST,ACK (see judge.c) */
+        p->seq = (seg.flags & (TW_RST | TW_ACK)) == (TW_RST | TW_ACK) && seg.seq == 0
+                     ? 0
+                     : seg.seq - r->ctx.d_iss;
+        p->len = seg.payload_len;
+        p->has_ack = (seg.flags & TW_ACK) != 0;
+        p->ack = seg.ack - r->ctx.h_isn;
+        p->has_win = true;
+        p->win = seg.window;
+        p->has_options = true;
+        tw_popts_from_raw(seg.opt.raw, seg.opt.raw_len, p);
+        r->prev = q->t;
+        if (r->cfg->record_out)
+            r->cfg->record_out(r->cfg->record_ctx, &ev, &seg);
+    }
+}
+
+/* Before an inbound, ICMP or silence line: nothing D sent may be left
+ * unconsumed (in record mode: recorded). */
+static int unconsumed(struct rs *r, const struct tw_script_event *e)
+{
+    if (r->record)
+        record_queue(r);
+    return queue_empty(r) ? 0 : fail_unexpected(r, e);
 }
 
 /* ---- syscalls -------------------------------------------------------------- */
@@ -241,6 +299,12 @@ static int check_result(struct rs *r, const struct tw_script_event *e, int64_t r
                 return fail(r, e, "out of memory");
             ret = sfd;
         }
+    }
+    if (r->record && r->rec_sys) {
+        r->rec_sys->ret = ret;
+        r->rec_sys->err = ret == -1 ? err : 0;
+        r->rec_sys->err_name = ret == -1 ? tw_errno_name(err) : NULL;
+        return 0;
     }
     if (ret != sc->ret || (ret == -1 && err != sc->err)) {
         char w[64], g[64];
@@ -437,11 +501,12 @@ static int run_inbound(struct rs *r, const struct tw_script_event *e)
     uint64_t t = event_time(r, &e->time, false);
     if (step_to(r, t, false, e))
         return -1;
-    if (!queue_empty(r))
-        return fail_unexpected(r, e);
+    if (unconsumed(r, e))
+        return -1;
     n = build_inbound(r, e, buf, sizeof(buf));
     if (!n)
         return -1;
+    trace(r, r->ops->now(r->ad), false, buf, n);
     if (r->ops->inject(r->ad, buf, n))
         return fail(r, e, "the stack failed to take the packet");
     r->prev = t;
@@ -476,8 +541,8 @@ static int run_icmp(struct rs *r, const struct tw_script_event *e)
     uint64_t t = event_time(r, &e->time, false);
     if (step_to(r, t, false, e))
         return -1;
-    if (!queue_empty(r))
-        return fail_unexpected(r, e);
+    if (unconsumed(r, e))
+        return -1;
     if (l->has_quote) {
         struct tw_segment q;
         memset(&q, 0, sizeof(q));
@@ -510,6 +575,7 @@ static int run_icmp(struct rs *r, const struct tw_script_event *e)
     n = tw_icmp_build(&ic, quote, qlen, buf, sizeof(buf), &pe);
     if (!n)
         return fail(r, e, "cannot build the ICMP error: %s", tw_parse_strerror(pe));
+    trace(r, r->ops->now(r->ad), false, buf, n);
     if (r->ops->inject(r->ad, buf, n))
         return fail(r, e, "the stack failed to take the packet");
     r->prev = t;
@@ -562,7 +628,7 @@ static int run_syscall(struct rs *r, const struct tw_script_event *e)
         rc = r->ops->socket(r->ad);
         break;
     case TW_SYS_BIND:
-        rc = r->ops->bind(r->ad, h, 8080);
+        rc = r->ops->bind(r->ad, h, r->bind_port);
         break;
     case TW_SYS_LISTEN:
         rc = r->ops->listen(r->ad, h, (int)sc->args[1].value);
@@ -671,8 +737,8 @@ static int run_event(struct rs *r, const struct tw_script_event *e)
         t = event_time(r, &e->time, false);
         if (step_to(r, t, false, e))
             return -1;
-        if (!queue_empty(r))
-            return fail_unexpected(r, e);
+        if (unconsumed(r, e))
+            return -1;
         end = t + (uint64_t)e->u.silence_usecs;
         if (step_to(r, end, true, e))
             return -1;
@@ -752,75 +818,198 @@ static char *dup_text(const char *fmt, const char *a)
     return m;
 }
 
-int tw_run_case(const struct tw_script *s, const struct tw_run_config *cfg, struct tw_case_result *res)
-{
+/* One run: the state of tw_run_case, and of the step-by-step API below. */
+struct tw_runner {
     struct rs r;
+    const char *names[2];
+    char profile[32];
+    double start;
+};
+
+/* One finished runner kept per thread with its queue (as adapter_model.c
+ * keeps an adapter): fuzz_model starts one per input. */
+static _Thread_local struct tw_runner *spare;
+
+static struct tw_runner *spare_take(void)
+{
+    struct tw_runner *run = spare;
+    if (!run)
+        return calloc(1, sizeof(*run));
+    spare = NULL;
+    struct qseg *q = run->r.q;
+    size_t qcap = run->r.qcap;
+    struct fdmap *fds = run->r.fds;
+    memset(run, 0, sizeof(*run));
+    run->r.q = q;
+    run->r.qcap = qcap;
+    run->r.fds = fds; /* n_fds 0; fd_add reallocs it */
+    return run;
+}
+
+static void spare_put(struct tw_runner *run)
+{
+    if (!spare) {
+        spare = run;
+        return;
+    }
+    free(run->r.q);
+    free(run->r.fds);
+    free(run);
+}
+
+/* Start a run (the adapter opened, nothing run yet). 0 and *out set; 1 and
+ * *out NULL with res SKIP (the script needs another profile); -1 and *out
+ * NULL with res FAIL (the stack would not start). */
+static int runner_open(struct tw_runner **out, const struct tw_script *s, const struct tw_run_config *cfg,
+                       struct tw_case_result *res)
+{
+    struct tw_runner *run;
+    struct rs *r;
     struct tw_adapter_config ac;
     const char *profile = cfg && cfg->profile ? cfg->profile : "C";
-    const char *names[2];
     char err[256];
-    double start = wall_now();
-    int rc = 0;
 
+    *out = NULL;
     memset(res, 0, sizeof(*res));
-    memset(&r, 0, sizeof(r));
-    r.s = s;
-    r.ops = cfg && cfg->ops ? cfg->ops : &tw_adapter_model;
-    r.last_h = -1;
     if (s->profile && strcmp(s->profile, profile)) {
         res->status = TW_CASE_SKIP;
         res->message = dup_text("needs --profile %s", s->profile);
-        return 0;
+        return 1;
     }
+    run = spare_take();
+    if (!run) {
+        res->status = TW_CASE_FAIL;
+        res->message = dup_text("%s", "out of memory");
+        return -1;
+    }
+    run->start = wall_now();
+    snprintf(run->profile, sizeof(run->profile), "%s", profile);
+    r = &run->r;
+    r->s = s;
+    r->cfg = cfg;
+    r->record = cfg && cfg->record;
+    r->ops = cfg && cfg->ops ? cfg->ops : &tw_adapter_model;
+    r->bind_port = cfg && cfg->d_port ? cfg->d_port : 8080;
+    r->last_h = -1;
     memset(&ac, 0, sizeof(ac));
     ac.family = s->ip_version;
     ac.profile = profile;
     tw_addr_parse(s->ip_version == 6 ? "2001:db8::2" : "198.51.100.2", &ac.local);
     tw_addr_parse(s->ip_version == 6 ? "2001:db8::1" : "198.51.100.1", &ac.remote);
     case_secret(s->path ? s->path : "", ac.secret);
-    r.ctx.d_addr = ac.local;
-    r.ctx.h_addr = ac.remote;
-    r.ctx.d_port = 8080;
-    r.ctx.h_port = cfg && cfg->h_port ? cfg->h_port : tw_case_port(s->path ? s->path : "");
-    r.ctx.h_isn = s->remote_isn;
-    r.tol = cfg && cfg->tolerance_usecs >= 0 ? cfg->tolerance_usecs
-            : s->has_tolerance                ? s->tolerance_usecs
-                                              : r.ops->default_tolerance_usecs;
-    if (r.ops->open(&r.ad, &ac, err, sizeof(err))) {
+    ac.isn_fixed = cfg && cfg->d_isn_fixed;
+    ac.isn = cfg ? cfg->d_isn : 0;
+    r->ctx.d_addr = ac.local;
+    r->ctx.h_addr = ac.remote;
+    r->ctx.d_port = r->bind_port;
+    r->ctx.h_port = cfg && cfg->h_port ? cfg->h_port : tw_case_port(s->path ? s->path : "");
+    r->ctx.h_isn = s->remote_isn;
+    r->tol = cfg && cfg->tolerance_usecs >= 0 ? cfg->tolerance_usecs
+             : s->has_tolerance                ? s->tolerance_usecs
+                                               : r->ops->default_tolerance_usecs;
+    if (r->ops->open(&r->ad, &ac, err, sizeof(err))) {
         res->status = TW_CASE_FAIL;
         res->message = dup_text("cannot start the stack: %s", err);
+        spare_put(run);
         return -1;
     }
-    names[0] = profile;
-    names[1] = r.ops->stack_tag;
-    for (size_t i = 0; i < s->n_events && !r.failed; i++) {
-        const struct tw_script_event *e = &s->events[i];
-        if (!tw_script_event_applies(s, e, names, 2))
-            continue;
-        run_event(&r, e);
-    }
-    if (!r.failed && r.pend.active) {
+    run->names[0] = run->profile;
+    run->names[1] = r->ops->stack_tag;
+    *out = run;
+    return 0;
+}
+
+int tw_runner_open(struct tw_runner **out, const struct tw_script *s, const struct tw_run_config *cfg,
+                   struct tw_case_result *res)
+{
+    return runner_open(out, s, cfg, res);
+}
+
+int tw_runner_step(struct tw_runner *run, struct tw_script_event *e)
+{
+    struct rs *r = &run->r;
+    if (r->failed)
+        return -1;
+    if (!tw_script_event_applies(r->s, e, run->names, 2))
+        return 0;
+    r->rec_sys = r->record && e->kind == TW_SEV_SYSCALL ? &e->u.sys : NULL;
+    run_event(r, e);
+    r->rec_sys = NULL;
+    if (r->record && !r->failed && !drain(r, e))
+        record_queue(r);
+    return r->failed ? -1 : 0;
+}
+
+int tw_runner_advance(struct tw_runner *run, uint64_t until_us)
+{
+    struct rs *r = &run->r;
+    if (r->failed)
+        return -1;
+    if (step_to(r, until_us, false, NULL))
+        return -1;
+    r->prev = r->ops->now(r->ad);
+    if (r->record)
+        record_queue(r);
+    return r->failed ? -1 : 0;
+}
+
+struct tw_adapter *tw_runner_adapter(struct tw_runner *run) { return run->r.ad; }
+
+const struct tw_judge_ctx *tw_runner_ctx(const struct tw_runner *run, bool *iss_known)
+{
+    if (iss_known)
+        *iss_known = run->r.iss_known;
+    return &run->r.ctx;
+}
+
+uint64_t tw_runner_now(struct tw_runner *run) { return run->r.ops->now(run->r.ad); }
+
+const char *tw_runner_message(const struct tw_runner *run) { return run->r.msg ? run->r.msg : ""; }
+
+void tw_runner_finish(struct tw_runner *run, struct tw_case_result *res)
+{
+    struct rs *r = &run->r;
+    if (!r->failed && r->pend.active) {
         /* A blocking call with a return time gets until then to return. */
-        const struct tw_script_event *e = r.pend.e;
+        const struct tw_script_event *e = r->pend.e;
         if (e->time.has_return) {
-            uint64_t want = e->time.return_relative ? r.pend.start + (uint64_t)e->time.return_usecs
+            uint64_t want = e->time.return_relative ? r->pend.start + (uint64_t)e->time.return_usecs
                                                     : (uint64_t)e->time.return_usecs;
-            step_to(&r, want + (uint64_t)r.tol, false, e);
+            step_to(r, want + (uint64_t)r->tol, false, e);
         }
-        if (!r.failed && r.pend.active)
-            fail(&r, e, "the blocking %s never returned (the case ends at %.6f)", tw_sys_name(e->u.sys.sys),
-                 secs(r.ops->now(r.ad)));
+        if (!r->failed && r->pend.active)
+            fail(r, e, "the blocking %s never returned (the case ends at %.6f)", tw_sys_name(e->u.sys.sys),
+                 secs(r->ops->now(r->ad)));
     }
-    if (!r.failed && !drain(&r, NULL) && !queue_empty(&r))
-        fail_unexpected(&r, NULL);
-    if (r.ops->rows)
-        r.ops->rows(r.ad, res->rows);
-    res->virtual_us = r.ops->now(r.ad);
-    r.ops->close(r.ad);
-    res->status = r.failed ? TW_CASE_FAIL : TW_CASE_PASS;
-    res->message = r.msg;
-    res->seconds = wall_now() - start;
-    free(r.q);
-    free(r.fds);
-    return rc;
+    if (!r->failed && !drain(r, NULL)) {
+        if (r->record)
+            record_queue(r);
+        if (!queue_empty(r))
+            fail_unexpected(r, NULL);
+    }
+    memset(res, 0, sizeof(*res));
+    if (r->ops->rows)
+        r->ops->rows(r->ad, res->rows);
+    res->virtual_us = r->ops->now(r->ad);
+    r->ops->close(r->ad);
+    res->status = r->failed ? TW_CASE_FAIL : TW_CASE_PASS;
+    res->message = r->msg;
+    res->seconds = wall_now() - run->start;
+    spare_put(run);
+}
+
+int tw_run_case(const struct tw_script *s, const struct tw_run_config *cfg, struct tw_case_result *res)
+{
+    struct tw_runner *run;
+    int rc = runner_open(&run, s, cfg, res);
+    if (rc)
+        return rc > 0 ? 0 : -1;
+    for (size_t i = 0; i < s->n_events && !run->r.failed; i++) {
+        const struct tw_script_event *e = &s->events[i];
+        if (!tw_script_event_applies(s, e, run->names, 2))
+            continue;
+        run_event(&run->r, e);
+    }
+    tw_runner_finish(run, res);
+    return 0;
 }

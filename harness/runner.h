@@ -18,6 +18,22 @@ struct tw_run_config {
     const char *profile;              /* NULL: "C" */
     int64_t tolerance_usecs;          /* < 0: the script's --tolerance_usecs, else the stack's default */
     uint16_t h_port;                  /* H's port for inbound connections; 0: tw_case_port(path) */
+    uint16_t d_port;                  /* D's port for bind(); 0: 8080, packetdrill's default */
+    bool d_isn_fixed;                 /* pin D's ISN to d_isn (the model honours it; `record --isn`) */
+    uint32_t d_isn;
+    /* Optional trace hook: sees every packet injected into D (from_d false)
+     * and every packet D sent (from_d true), as IP bytes, with the time on
+     * the stack's clock (pcap.h writes these to a capture). */
+    void (*trace)(void *ctx, uint64_t time_us, bool from_d, const uint8_t *pkt, size_t len);
+    void *trace_ctx;
+    /* Record mode (the fuzz_model driver, `threeway decode`): outbound lines
+     * are not expected; every segment D sends is handed to record_out as an
+     * outbound line (relative numbers, exact time) and consumed, and every
+     * syscall line run through tw_runner_step gets its actual result written
+     * in (ret, err). Printed, the lines form a case that passes on the model. */
+    bool record;
+    void (*record_out)(void *ctx, const struct tw_script_event *out, const struct tw_segment *seg);
+    void *record_ctx;
 };
 
 enum tw_case_status {
@@ -39,6 +55,32 @@ struct tw_case_result {
  * r->status FAIL and the reason in r->message. */
 int tw_run_case(const struct tw_script *s, const struct tw_run_config *cfg, struct tw_case_result *r);
 void tw_case_result_cleanup(struct tw_case_result *r);
+
+/* ---- step by step ----------------------------------------------------------
+ * tw_run_case is tw_runner_open, tw_runner_step for each event, and
+ * tw_runner_finish. The fuzz_model driver builds each event from its input
+ * as it goes (numbers relative to the live TCB) and runs it through the same
+ * code. The script passed to open provides the header (path, ip_version,
+ * remote_isn, profile); its events are not run. */
+struct tw_runner;
+
+/* 0 with *out set; otherwise *out is NULL and res is filled: 1 SKIP (the
+ * script needs another profile), -1 FAIL (the stack did not start). */
+int tw_runner_open(struct tw_runner **out, const struct tw_script *s, const struct tw_run_config *cfg,
+                   struct tw_case_result *res);
+/* Run one event (record mode: a syscall's result is written into e).
+ * 0, or -1 once the case has failed (tw_runner_message says why). */
+int tw_runner_step(struct tw_runner *r, struct tw_script_event *e);
+/* Let the stack's clock run to until_us (absolute), as the wait before a
+ * later line would; in record mode what D sent meanwhile is recorded. */
+int tw_runner_advance(struct tw_runner *r, uint64_t until_us);
+struct tw_adapter *tw_runner_adapter(struct tw_runner *r);
+/* The relative-number context; *iss_known (may be NULL): D's ISN learned. */
+const struct tw_judge_ctx *tw_runner_ctx(const struct tw_runner *r, bool *iss_known);
+uint64_t tw_runner_now(struct tw_runner *r);
+const char *tw_runner_message(const struct tw_runner *r); /* "" while passing */
+/* End the run (the end-of-case checks), fill res, free r. */
+void tw_runner_finish(struct tw_runner *r, struct tw_case_result *res);
 
 /* H's port for a case: 40000 + a hash of the path, in 40000..59999. */
 uint16_t tw_case_port(const char *path);

@@ -20,7 +20,7 @@ static void teardown(void)
 static enum tw_case_status run_text(const char *text, const char *profile)
 {
     struct tw_script_error e;
-    struct tw_run_config cfg = {NULL, profile, -1, 0};
+    struct tw_run_config cfg = {.ops = NULL, .profile = profile, .tolerance_usecs = -1, .h_port = 0};
     tw_script_cleanup(&S);
     tw_case_result_cleanup(&R);
     ck_assert_msg(tw_script_parse_text("inline.pkt", text, strlen(text), &S, &e) == 0, "%d:%d: %s",
