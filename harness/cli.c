@@ -19,6 +19,7 @@ static const struct tw_command commands[] = {
     {"coverage", "which requirements and model transitions the cases cover", tw_cmd_coverage},
     {"lint", "check case scripts: syntax and covers: IDs against the requirement list", tw_cmd_lint},
     {"decode", "print fuzz_model inputs as case scripts: [--output-dir DIR] FILE...", tw_cmd_decode},
+    {"encode", "case scripts as fuzz_model inputs (seeds): --output-dir DIR CASE...", tw_cmd_encode},
     {"record", "run a case on the model and write the exchange as a pcap: CASE -o FILE.pcap", tw_cmd_record},
     {"replay", "replay one side of a pcap into a stack, judge its answers: FILE.pcap [--stack S]", tw_cmd_replay},
     {"import", "turn a pcap of a handshake into a case script: FILE.pcap -o CASE.pkt", tw_cmd_import},

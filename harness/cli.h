@@ -23,6 +23,7 @@ int tw_cmd_coverage(int argc, char **argv);
 int tw_cmd_run(int argc, char **argv);  /* cmd_run.c */
 int tw_cmd_lint(int argc, char **argv); /* cmd_run.c */
 int tw_cmd_decode(int argc, char **argv); /* cmd_decode.c */
+int tw_cmd_encode(int argc, char **argv); /* cmd_decode.c */
 int tw_cmd_record(int argc, char **argv); /* cmd_pcap.c */
 int tw_cmd_replay(int argc, char **argv); /* cmd_pcap.c */
 int tw_cmd_import(int argc, char **argv); /* cmd_pcap.c */

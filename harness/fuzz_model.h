@@ -75,6 +75,13 @@ int tw_fuzz_model_run(const uint8_t *data, size_t size, struct tw_fz_result *res
 int tw_fuzz_model_decode(const uint8_t *data, size_t size, struct tw_script *out,
                          struct tw_fz_result *res);
 
+/* A case script in the encoding, as far as it goes (seeds from the
+ * conformance suite): inbound segments exactly (seq from H's ISN, ack from
+ * the script's 0), the socket calls the encoding has, time in milliseconds,
+ * ICMP errors, the profile, family and option sysctls; outbound lines are
+ * D's and left out. Returns the length written (<= cap). */
+size_t tw_fuzz_model_encode(const struct tw_script *s, uint8_t *out, size_t cap);
+
 /* The length of the event at data[0] (an opcode and its operands), at most
  * the bytes left: for the custom mutator, which works on whole events. */
 size_t tw_fuzz_model_event_len(const uint8_t *data, size_t left);

@@ -935,6 +935,8 @@ int tw_runner_step(struct tw_runner *run, struct tw_script_event *e)
     r->rec_sys = r->record && e->kind == TW_SEV_SYSCALL ? &e->u.sys : NULL;
     run_event(r, e);
     r->rec_sys = NULL;
+    if (r->record && r->pend.active) /* e is the caller's: nothing may stay pending */
+        fail(r, e, "record mode: the %s would block (use a non-blocking socket)", tw_sys_name(e->u.sys.sys));
     if (r->record && !r->failed && !drain(r, e))
         record_queue(r);
     return r->failed ? -1 : 0;

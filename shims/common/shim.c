@@ -26,6 +26,7 @@ static int proto_fd = -1;   /* the harness's end: our original stdout */
 static char out_buf[65536];
 static size_t out_len;
 static bool events_muted;
+static bool trace; /* TW_SHIM_TRACE=1: each command and its duration on stderr */
 
 /* ---- output --------------------------------------------------------------------- */
 
@@ -434,6 +435,7 @@ static int split(char *line, char **argv, int cap)
 int shim_main(const struct shim_backend *b)
 {
     backend = b;
+    trace = getenv("TW_SHIM_TRACE") && *getenv("TW_SHIM_TRACE") == '1';
     /* The protocol owns our original stdout; whatever a library prints with
      * printf (lwIP's assertions do) lands on stderr instead. */
     proto_fd = dup(1);
@@ -472,7 +474,12 @@ int shim_main(const struct shim_backend *b)
             char *argv[16];
             int argc = split(start, argv, 16);
             start = nl + 1;
-            if (argc && do_command(argc, argv)) {
+            uint64_t t0 = trace ? shim_now_us() : 0;
+            int quit = argc ? do_command(argc, argv) : 0;
+            if (trace && argc)
+                shim_log("%s %s %s: %llu us", argv[0], argc > 1 ? argv[1] : "",
+                         argc > 2 ? argv[2] : "", (unsigned long long)(shim_now_us() - t0));
+            if (quit) {
                 out_flush();
                 return 0;
             }

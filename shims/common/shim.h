@@ -40,8 +40,10 @@ struct shim_addr {
 struct shim_backend {
     const char *stack;   /* first word after `ready` */
     const char *version; /* second word */
-    /* Bring the stack up on env->tap. 0, or -1 with a message in err. */
-    int (*init)(const struct shim_env *env, char *err, size_t err_cap);
+    /* Bring the stack up on env->tap. 0, or -1 with a message in err. A
+     * stack that cannot take TW_MAC writes the MAC it uses into env->mac:
+     * the ready line reports it. */
+    int (*init)(struct shim_env *env, char *err, size_t err_cap);
     /* Extra `key=value` words for the ready line (mac=..., states=yes, ...). */
     const char *(*features)(void);
 
