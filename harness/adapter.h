@@ -98,10 +98,22 @@ struct tw_adapter_ops {
      * e.g. "linux 6.18.44, tcp_syncookies=1, tcp_timestamps=1, ..."; valid
      * until the next call or close. */
     const char *(*describe)(struct tw_adapter *a);
+    /* Optional (NULL if none): non-NULL when the adapter itself failed
+     * during the case (exec: the shim crashed, hung or flooded): the reason,
+     * starting "harness error:", with the shim's stderr tail. The runner
+     * fails the case with it, whatever the case expected. */
+    const char *(*harness_error)(struct tw_adapter *a);
 };
 
 extern const struct tw_adapter_ops tw_adapter_model;
 extern const struct tw_adapter_ops tw_adapter_linux; /* adapter_linux.c */
+/* adapter_exec.c: `exec:CMD`, and the aliases lwip and lwipv6 (the shims
+ * built next to the threeway binary; NULL if not built). Only one command
+ * per process: finding another replaces it. */
+extern const struct tw_adapter_ops tw_adapter_exec, tw_adapter_lwip, tw_adapter_lwipv6;
+const struct tw_adapter_ops *tw_adapter_exec_find(const char *stack);
+/* DIR/tw-shim-ALIAS next to the running binary; true if it is there. */
+bool tw_adapter_exec_shim_path(const char *alias, char *out, size_t cap);
 
 /* The model adapter's insides, for the fuzz_model oracles (harness/fuzz_model.c),
  * which check the model's invariants after every step: its host (NULL if ops

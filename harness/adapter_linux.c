@@ -370,6 +370,11 @@ static int linux_inject(struct tw_adapter *a, const uint8_t *pkt, size_t len)
         a->last_in.rport = (uint16_t)(pkt[40] << 8 | pkt[41]);
         a->last_in.lport = (uint16_t)(pkt[42] << 8 | pkt[43]);
     }
+    /* An ICMP error can leave state behind the sockets (a PMTU exception
+     * on the route to H: the next case's MSS would follow it): the next
+     * case gets a fresh namespace. */
+    if ((v == 4 && len >= 20 && pkt[9] == IPPROTO_ICMP) || (v == 6 && len >= 40 && pkt[6] == IPPROTO_ICMPV6))
+        g_ns_dirty = true;
     if (write(g_ns.tap_fd, frame, len + ETH_HLEN_) != (ssize_t)(len + ETH_HLEN_))
         return -errno;
     read_frames(a); /* the kernel has answered already */

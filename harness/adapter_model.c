@@ -710,5 +710,5 @@ const struct tw_adapter_ops *tw_adapter_find(const char *stack)
         return &tw_adapter_model;
     if (!strcmp(stack, "linux"))
         return &tw_adapter_linux;
-    return NULL;
+    return tw_adapter_exec_find(stack);
 }

@@ -28,4 +28,12 @@ int tw_bench_model(double seconds, struct tw_bench_result *result);
  * "skip: " then. bench_linux.c. */
 int tw_bench_linux(double seconds, struct tw_bench_result *result, char *err, size_t err_cap);
 
+/* Drive the stack behind the exec adapter that tw_adapter_find chose last
+ * (`lwip`, `lwipv6`, `exec:CMD`) for about `seconds`, `window` SYNs in
+ * flight: complete, checked handshakes, each freed by a RST. 0 on success;
+ * -1 on a failure (result->failure, or err if the shim did not start);
+ * TW_NETNS_UNAVAILABLE with err "skip: ..." when no namespace can be had.
+ * adapter_exec.c. */
+int tw_bench_exec(double seconds, int window, struct tw_bench_result *result, char *err, size_t err_cap);
+
 #endif

@@ -27,6 +27,7 @@ int tw_cmd_encode(int argc, char **argv); /* cmd_decode.c */
 int tw_cmd_record(int argc, char **argv); /* cmd_pcap.c */
 int tw_cmd_replay(int argc, char **argv); /* cmd_pcap.c */
 int tw_cmd_import(int argc, char **argv); /* cmd_pcap.c */
+int tw_cmd_matrix(int argc, char **argv); /* cmd_matrix.c */
 
 struct tw_script;
 struct tw_run_config;

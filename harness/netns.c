@@ -297,6 +297,11 @@ static const char *const V6_QUIET[][2] = {
  * next (cached RTTs would change RTOs). Listed by tw_netns_describe. */
 static const char *const TCP_BASELINE[][2] = {
     {"net.ipv4.tcp_no_metrics_save", "1"},
+    /* The kernel's documented default (ip-sysctl.rst). A fresh namespace
+     * sizes tcp_rmem[2] from the host's memory (32 MiB here), which sets
+     * the window scale D offers (10 here, 7 with 6 MiB): pinned, so that a
+     * case expects the same SYN options on every machine. */
+    {"net.ipv4.tcp_rmem", "4096 131072 6291456"},
 };
 
 static double mono_seconds(void)
@@ -437,6 +442,67 @@ fail:
     return -1;
 }
 
+int tw_netns_create_bare_tap(const char *ifname, int *ifindex, char *err, size_t err_cap)
+{
+    struct ifreq ifr;
+    bool userns = false;
+    int fd, sk, rc;
+    char key[96];
+
+    remember_start();
+    if (!start_known) {
+        snprintf(err, err_cap, "skip: /proc/self/ns/net is not readable (is /proc mounted?)");
+        return TW_NETNS_UNAVAILABLE;
+    }
+    rc = enter_fresh_netns(&userns, err, err_cap);
+    if (rc)
+        return rc;
+    if (tw_netns_assert_private(err, err_cap))
+        return -1;
+    /* From here on every write is inside the new namespace. */
+    sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sk < 0) {
+        snprintf(err, err_cap, "socket: %s", strerror(errno));
+        return -1;
+    }
+    if (if_flags(sk, "lo", IFF_UP, 0, err, err_cap))
+        goto fail;
+    fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(err, err_cap, "%s/dev/net/tun: %s", e == ENOENT || e == EACCES || e == EPERM ? "skip: " : "",
+                 strerror(e));
+        close(sk);
+        return e == ENOENT || e == EACCES || e == EPERM ? TW_NETNS_UNAVAILABLE : -1;
+    }
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    if (ioctl(fd, TUNSETIFF, &ifr) || ioctl(fd, TUNSETPERSIST, 1)) {
+        int e = errno;
+        snprintf(err, err_cap, "%sTUNSETIFF %s: %s", e == EPERM ? "skip: " : "", ifname, strerror(e));
+        close(fd);
+        close(sk);
+        return e == EPERM ? TW_NETNS_UNAVAILABLE : -1;
+    }
+    close(fd); /* persistent: the device stays, with no reader until the shim attaches */
+    snprintf(key, sizeof(key), "net.ipv6.conf.%s.disable_ipv6", ifname);
+    if (access("/proc/sys/net/ipv6", F_OK) == 0 && tw_netns_sysctl_write(key, "1", err, err_cap))
+        goto fail;
+    if (if_flags(sk, ifname, IFF_UP | IFF_NOARP, 0, err, err_cap))
+        goto fail;
+    *ifindex = (int)if_nametoindex(ifname);
+    if (!*ifindex) {
+        snprintf(err, err_cap, "%s: no ifindex: %s", ifname, strerror(errno));
+        goto fail;
+    }
+    close(sk);
+    return 0;
+fail:
+    close(sk);
+    return -1;
+}
+
 void tw_netns_release(struct tw_netns *ns)
 {
     if (ns->tap_fd >= 0)
@@ -463,7 +529,7 @@ static const char *const DESCRIBED[] = {
     "net.ipv4.tcp_window_scaling", "net.ipv4.tcp_ecn",                "net.ipv4.tcp_syn_retries",
     "net.ipv4.tcp_synack_retries", "net.ipv4.tcp_syn_linear_timeouts", "net.ipv4.tcp_rfc1337",
     "net.ipv4.tcp_abort_on_overflow", "net.ipv4.tcp_fastopen",        "net.ipv4.tcp_no_metrics_save",
-    "net.ipv4.tcp_challenge_ack_limit", "net.ipv4.tcp_invalid_ratelimit",
+    "net.ipv4.tcp_challenge_ack_limit", "net.ipv4.tcp_invalid_ratelimit", "net.ipv4.tcp_rmem",
 };
 
 size_t tw_netns_describe(char *buf, size_t cap)

@@ -45,6 +45,13 @@ struct tw_netns {
  * sockets are closed). */
 int tw_netns_create(struct tw_netns *ns, char *err, size_t err_cap);
 
+/* For exec stacks (adapter_exec.c): leave the current namespace for a fresh
+ * one with lo up and a *persistent* TAP device `ifname` that nobody holds
+ * (a shim attaches to it by name), IPv6 disabled on it, up with NOARP and
+ * no address, so the kernel never speaks on it. *ifindex is its index.
+ * Returns as tw_netns_create. */
+int tw_netns_create_bare_tap(const char *ifname, int *ifindex, char *err, size_t err_cap);
+
 /* Close the TAP fd (the namespace dies when its last socket is closed). */
 void tw_netns_release(struct tw_netns *ns);
 

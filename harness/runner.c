@@ -727,10 +727,11 @@ static int run_event(struct rs *r, const struct tw_script_event *e)
         t = event_time(r, &e->time, false);
         if (step_to(r, t, false, e))
             return -1;
-        r->prev = t;
         if (r->ops->shell(r->ad, e->u.shell, err, sizeof(err)))
             return fail(r, e, "%s", err);
-        return 0;
+        /* The next +0 counts from when the command returned, not started. */
+        r->prev = r->ops->now(r->ad) > t ? r->ops->now(r->ad) : t;
+        return drain(r, e) || check_pending(r) ? -1 : 0;
     }
     case TW_SEV_SILENCE: {
         uint64_t end;
@@ -806,6 +807,7 @@ void tw_case_result_cleanup(struct tw_case_result *r)
     if (!r)
         return;
     free(r->message);
+    free(r->stack_desc);
     memset(r, 0, sizeof(*r));
 }
 
@@ -908,6 +910,14 @@ static int runner_open(struct tw_runner **out, const struct tw_script *s, const 
              : s->has_tolerance                ? s->tolerance_usecs
                                                : r->ops->default_tolerance_usecs;
     if (r->ops->open(&r->ad, &ac, err, sizeof(err))) {
+        /* "skip: ..." : this machine cannot run the stack at all (no
+         * namespace, no TAP): a skip with its reason, never a pass. */
+        if (!strncmp(err, "skip: ", 6)) {
+            res->status = TW_CASE_SKIP;
+            res->message = dup_text("%s", err + 6);
+            spare_put(run);
+            return 1;
+        }
         res->status = TW_CASE_FAIL;
         res->message = dup_text("cannot start the stack: %s", err);
         spare_put(run);
@@ -989,9 +999,18 @@ void tw_runner_finish(struct tw_runner *run, struct tw_case_result *res)
         if (!queue_empty(r))
             fail_unexpected(r, NULL);
     }
+    if (r->ops->harness_error && r->ops->harness_error(r->ad)) {
+        /* The stack's host failed (exec: a shim crashed, hung, flooded):
+         * whatever the case saw, that is the verdict's reason. */
+        if (!r->failed)
+            fail(r, NULL, "the stack's host failed");
+        add_msg(r, "%s", r->ops->harness_error(r->ad));
+    }
     memset(res, 0, sizeof(*res));
     if (r->ops->rows)
         r->ops->rows(r->ad, res->rows);
+    if (r->ops->describe && r->ops->describe(r->ad))
+        res->stack_desc = dup_text("%s", r->ops->describe(r->ad));
     res->virtual_us = r->ops->now(r->ad);
     r->ops->close(r->ad);
     res->status = r->failed ? TW_CASE_FAIL : TW_CASE_PASS;

@@ -48,11 +48,13 @@ struct tw_case_result {
     uint64_t rows[2];    /* model transition rows taken (tw_out.rows bits); 0 on other stacks */
     uint64_t virtual_us; /* the stack's clock at the end */
     double seconds;      /* wall time of the run */
+    char *stack_desc;    /* the adapter's describe() at the end, or NULL */
 };
 
 /* Run one case. Always fills *r (free it with tw_case_result_cleanup);
  * returns 0, or -1 when the run could not start (adapter open failed), with
- * r->status FAIL and the reason in r->message. */
+ * r->status FAIL and the reason in r->message. An adapter whose open() error
+ * starts "skip: " (the machine cannot run that stack) gives SKIP and 0. */
 int tw_run_case(const struct tw_script *s, const struct tw_run_config *cfg, struct tw_case_result *r);
 void tw_case_result_cleanup(struct tw_case_result *r);
 
