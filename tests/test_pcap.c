@@ -61,8 +61,8 @@ static struct tw_segment seg_between(int family, bool from_client, uint8_t flags
 {
     struct tw_segment s;
     memset(&s, 0, sizeof(s));
-    tw_addr_parse(family == 6 ? "2001:db8::10" : "192.0.2.10", from_client ? &s.src : &s.dst);
-    tw_addr_parse(family == 6 ? "2001:db8::20" : "192.0.2.20", from_client ? &s.dst : &s.src);
+    tw_addr_parse(family == 6 ? "2001:db8::10" : "198.51.100.10", from_client ? &s.src : &s.dst);
+    tw_addr_parse(family == 6 ? "2001:db8::20" : "198.51.100.20", from_client ? &s.dst : &s.src);
     s.sport = from_client ? 41000 : 443;
     s.dport = from_client ? 443 : 41000;
     s.flags = flags;
