@@ -45,11 +45,12 @@
 #include <netinet/in.h>
 
 #include "adapter.h"
+#include "frameq.h"
 #include "netns.h"
 #include "script.h"
 
 #define TAP_NAME "tw1"
-#define FRAME_MAX 2048
+#define FRAME_MAX TW_FRAME_MAX
 #define ETH_HLEN_ 14
 #define REPLY_TIMEOUT_US 5000000u
 #define READY_TIMEOUT_US 10000000u
@@ -89,17 +90,6 @@ static const struct tw_adapter_ops *g_ops;
 
 /* ---- per case -------------------------------------------------------------------- */
 
-struct frame {
-    uint64_t time_us;
-    size_t len;
-    uint8_t buf[FRAME_MAX];
-};
-
-struct frame_list {
-    struct frame *v;
-    size_t n, cap;
-};
-
 struct hinfo {
     int conn; /* 0: no connect; 1: opening; 2: established; < 0: -errno */
 };
@@ -107,9 +97,7 @@ struct hinfo {
 struct tw_adapter {
     struct tw_adapter_config cfg;
     uint64_t t0_ns;
-    struct frame_list pending, handed;
-    struct tw_captured *view;
-    size_t view_cap;
+    struct tw_frameq q; /* what the stack sent, for collect() */
     struct hinfo *h;
     size_t n_h;
     bool activity;    /* an event arrived since the flag was cleared */
@@ -428,23 +416,6 @@ static void echo_send(int family, uint16_t seq)
     }
 }
 
-static int push_frame(struct frame_list *l, uint64_t t, const uint8_t *ip, size_t len)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        struct frame *v = realloc(l->v, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n].time_us = t;
-    l->v[l->n].len = len;
-    memcpy(l->v[l->n].buf, ip, len);
-    l->n++;
-    return 0;
-}
-
 /* One frame from the stack: answer ARP/ND for H, note barrier replies,
  * drop what is never judged; true if it was kept for the runner. */
 static bool take_frame(struct tw_adapter *a, const uint8_t *f, size_t n)
@@ -495,7 +466,7 @@ static bool take_frame(struct tw_adapter *a, const uint8_t *f, size_t n)
     }
     if (len > FRAME_MAX)
         len = FRAME_MAX;
-    return push_frame(&a->pending, exec_now(a), ip, len) == 0;
+    return tw_frameq_push(&a->q, exec_now(a), ip, len) == 0;
 }
 
 /* Everything waiting on the packet socket; the number of frames kept, or
@@ -761,7 +732,7 @@ static int introduce(struct tw_adapter *a)
         if (pump(a, deadline))
             return -1;
     }
-    a->pending.n = 0;
+    a->q.pending.n = 0;
     return 0;
 }
 
@@ -793,7 +764,7 @@ static int exec_open(struct tw_adapter **out, const struct tw_adapter_config *cf
     }
     /* Frames left from before (a previous case's reset, a dead shim). */
     read_frames(a);
-    a->pending.n = 0;
+    a->q.pending.n = 0;
     if (introduce(a)) {
         snprintf(err, err_cap, "%s", a->broken);
         free(a);
@@ -815,9 +786,7 @@ static void exec_close(struct tw_adapter *a)
     } else {
         shim_stop();
     }
-    free(a->pending.v);
-    free(a->handed.v);
-    free(a->view);
+    tw_frameq_free(&a->q);
     free(a->h);
     free(a);
 }
@@ -1014,43 +983,23 @@ static int exec_inject(struct tw_adapter *a, const uint8_t *pkt, size_t len)
 
 static size_t exec_collect(struct tw_adapter *a, const struct tw_captured **out)
 {
-    struct frame_list t;
     if (!a->broken[0])
         read_frames(a);
-    t = a->handed;
-    a->handed = a->pending;
-    a->pending = t;
-    a->pending.n = 0;
-    if (a->handed.n > a->view_cap) {
-        struct tw_captured *v = realloc(a->view, a->handed.n * sizeof(*v));
-        if (!v) {
-            *out = NULL;
-            return 0;
-        }
-        a->view = v;
-        a->view_cap = a->handed.n;
-    }
-    for (size_t i = 0; i < a->handed.n; i++) {
-        a->view[i].time_us = a->handed.v[i].time_us;
-        a->view[i].len = a->handed.v[i].len;
-        a->view[i].bytes = a->handed.v[i].buf;
-    }
-    *out = a->view;
-    return a->handed.n;
+    return tw_frameq_hand(&a->q, out);
 }
 
 static int exec_advance(struct tw_adapter *a, uint64_t until_us, unsigned flags)
 {
     bool stop = flags & TW_ADV_STOP_ON_ACTIVITY;
     uint64_t deadline = a->t0_ns + until_us * 1000u;
-    size_t before = a->pending.n;
+    size_t before = a->q.pending.n;
     a->activity = false;
     if (a->broken[0])
         return -1;
     for (;;) {
         if (read_frames(a) < 0 || (g_shim.pid > 0 && read_lines(a)))
             return -1;
-        if (stop && (a->pending.n > before || a->activity))
+        if (stop && (a->q.pending.n > before || a->activity))
             return 0;
         if (mono_ns() >= deadline)
             return 0;
@@ -1212,7 +1161,7 @@ int tw_bench_exec(double seconds, int window, struct tw_bench_result *r, char *e
             if (n < ETH_HLEN_ + 40 || get16(in + 12) != 0x0800 ||
                 tw_segment_parse(in + ETH_HLEN_, (size_t)n - ETH_HLEN_, 0, &s) != TW_PARSE_OK) {
                 take_frame(a, in, (size_t)n); /* ARP: answered */
-                a->pending.n = 0;
+                a->q.pending.n = 0;
                 continue;
             }
             if (s.flags != (TW_SYN | TW_ACK) || s.sport != 8080 || s.ack != (uint32_t)(s.dport * 7919u + 1)) {

@@ -35,21 +35,11 @@
 #include <netinet/tcp.h>
 
 #include "adapter.h"
+#include "frameq.h"
 #include "netns.h"
 
-#define FRAME_MAX 2048
+#define FRAME_MAX TW_FRAME_MAX
 #define ETH_HLEN_ 14
-
-struct frame {
-    uint64_t time_us;
-    size_t len;
-    uint8_t buf[FRAME_MAX];
-};
-
-struct frame_list {
-    struct frame *v;
-    size_t n, cap;
-};
 
 struct tuple {
     bool set;
@@ -69,9 +59,7 @@ struct tw_adapter {
     uint64_t t0_ns;
     struct lsock *socks;
     size_t n_socks;
-    struct frame_list pending, handed;
-    struct tw_captured *view;
-    size_t view_cap;
+    struct tw_frameq q; /* what the stack sent, for collect() */
     struct tuple last_in; /* the last TCP segment injected (D's side as local) */
     char shell_log[512];  /* sysctls and commands this case ran */
     char desc[1536];
@@ -272,9 +260,7 @@ static void linux_close(struct tw_adapter *a)
     if (left)
         g_ns_dirty = true;
     free(a->socks);
-    free(a->pending.v);
-    free(a->handed.v);
-    free(a->view);
+    tw_frameq_free(&a->q);
     free(a);
 }
 
@@ -304,23 +290,6 @@ static bool frame_wanted(const uint8_t *ip, size_t len)
     return false;
 }
 
-static int push_frame(struct frame_list *l, uint64_t t, const uint8_t *ip, size_t len)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        struct frame *v = realloc(l->v, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n].time_us = t;
-    l->v[l->n].len = len;
-    memcpy(l->v[l->n].buf, ip, len);
-    l->n++;
-    return 0;
-}
-
 /* Read every frame waiting on the TAP fd; the number kept. */
 static size_t read_frames(struct tw_adapter *a)
 {
@@ -335,7 +304,7 @@ static size_t read_frames(struct tw_adapter *a)
             continue;
         if (!frame_wanted(buf + ETH_HLEN_, (size_t)n - ETH_HLEN_))
             continue;
-        if (!push_frame(&a->pending, linux_now(a), buf + ETH_HLEN_, (size_t)n - ETH_HLEN_))
+        if (!tw_frameq_push(&a->q, linux_now(a), buf + ETH_HLEN_, (size_t)n - ETH_HLEN_))
             kept++;
     }
     return kept;
@@ -383,28 +352,8 @@ static int linux_inject(struct tw_adapter *a, const uint8_t *pkt, size_t len)
 
 static size_t linux_collect(struct tw_adapter *a, const struct tw_captured **out)
 {
-    struct frame_list t;
     read_frames(a);
-    t = a->handed;
-    a->handed = a->pending;
-    a->pending = t;
-    a->pending.n = 0;
-    if (a->handed.n > a->view_cap) {
-        struct tw_captured *v = realloc(a->view, a->handed.n * sizeof(*v));
-        if (!v) {
-            *out = NULL;
-            return 0;
-        }
-        a->view = v;
-        a->view_cap = a->handed.n;
-    }
-    for (size_t i = 0; i < a->handed.n; i++) {
-        a->view[i].time_us = a->handed.v[i].time_us;
-        a->view[i].len = a->handed.v[i].len;
-        a->view[i].bytes = a->handed.v[i].buf;
-    }
-    *out = a->view;
-    return a->handed.n;
+    return tw_frameq_hand(&a->q, out);
 }
 
 /* Wait, reading frames as they come, until until_us; with
