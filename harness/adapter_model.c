@@ -7,22 +7,11 @@
 #include <string.h>
 
 #include "adapter.h"
+#include "frameq.h"
 #include "host.h"
 #include "tcp.h"
 
-#define PKT_MAX 2048
 #define TIMER_RUNS_MAX 1000 /* timers run at one instant before we call it a model bug */
-
-struct pkt {
-    uint64_t time_us;
-    size_t len;
-    uint8_t buf[PKT_MAX];
-};
-
-struct pkt_list {
-    struct pkt *v;
-    size_t n, cap;
-};
 
 struct msock {
     bool used;
@@ -46,9 +35,7 @@ struct tw_adapter {
     size_t n_socks, socks_cap;
     int last_child; /* the connection a SYN to a listener created last */
     uint16_t next_port;
-    struct pkt_list pending, handed;
-    struct tw_captured *handed_view;
-    size_t handed_view_cap;
+    struct tw_frameq q; /* what the model sent, for collect() */
     bool failed; /* an internal error (out of memory, model bug) */
 };
 
@@ -65,17 +52,12 @@ static struct tw_adapter *spare_take(void)
     spare = NULL;
     struct msock *socks = a->socks;
     size_t socks_cap = a->socks_cap;
-    struct pkt_list pending = a->pending, handed = a->handed;
-    struct tw_captured *view = a->handed_view;
-    size_t view_cap = a->handed_view_cap;
+    struct tw_frameq q = a->q;
     memset(a, 0, sizeof(*a));
     a->socks = socks;
     a->socks_cap = socks_cap;
-    a->pending = pending;
-    a->handed = handed;
-    a->pending.n = a->handed.n = 0;
-    a->handed_view = view;
-    a->handed_view_cap = view_cap;
+    a->q = q;
+    tw_frameq_clear(&a->q);
     return a;
 }
 
@@ -122,9 +104,7 @@ static void model_close(struct tw_adapter *a)
         return;
     }
     free(a->socks);
-    free(a->pending.v);
-    free(a->handed.v);
-    free(a->handed_view);
+    tw_frameq_free(&a->q);
     free(a);
 }
 
@@ -136,26 +116,19 @@ static void emit(struct tw_adapter *a, const struct tw_out *o)
     a->step_rows[0] |= o->rows[0];
     a->step_rows[1] |= o->rows[1];
     for (unsigned i = 0; i < o->n; i++) {
-        struct pkt_list *l = &a->pending;
+        struct tw_frame *p = tw_frameq_next(&a->q);
         enum tw_parse_err e;
-        if (l->n == l->cap) {
-            size_t ncap = l->cap ? l->cap * 2 : 8;
-            struct pkt *nv = realloc(l->v, ncap * sizeof(*nv));
-            if (!nv) {
-                a->failed = true;
-                return;
-            }
-            l->v = nv;
-            l->cap = ncap;
+        if (!p) {
+            a->failed = true;
+            return;
         }
-        struct pkt *p = &l->v[l->n];
         p->time_us = a->now;
         p->len = tw_segment_build(&o->seg[i], p->buf, sizeof(p->buf), &e);
         if (!p->len) {
             a->failed = true; /* the model produced a segment the codec cannot build */
             continue;
         }
-        l->n++;
+        a->q.pending.n++;
     }
 }
 
@@ -544,27 +517,10 @@ static int model_inject(struct tw_adapter *a, const uint8_t *pkt, size_t len)
 
 static size_t model_collect(struct tw_adapter *a, const struct tw_captured **out)
 {
-    struct pkt_list t = a->handed;
-    a->handed = a->pending;
-    a->pending = t;
-    a->pending.n = 0;
-    if (a->handed.n > a->handed_view_cap) {
-        struct tw_captured *v = realloc(a->handed_view, a->handed.n * sizeof(*v));
-        if (!v) {
-            a->failed = true;
-            *out = NULL;
-            return 0;
-        }
-        a->handed_view = v;
-        a->handed_view_cap = a->handed.n;
-    }
-    for (size_t i = 0; i < a->handed.n; i++) {
-        a->handed_view[i].time_us = a->handed.v[i].time_us;
-        a->handed_view[i].len = a->handed.v[i].len;
-        a->handed_view[i].bytes = a->handed.v[i].buf;
-    }
-    *out = a->handed_view;
-    return a->handed.n;
+    size_t n = tw_frameq_hand(&a->q, out);
+    if (n != a->q.handed.n)
+        a->failed = true; /* out of memory for the view */
+    return n;
 }
 
 /* Run every timer due at each deadline up to until_us, in order. */

@@ -126,6 +126,31 @@ int tw_run_case_traced(const char *dir, const char *case_path, const char *stack
     return rc;
 }
 
+/* Run a case, writing every frame to trace_out (if not NULL). The exit code
+ * (ok, a failed case, or a trace that could not be written), or -1 if the
+ * trace could not be opened: then nothing ran and *r is untouched. */
+static int run_traced(const char *cmd, const struct tw_script *s, struct tw_run_config *cfg,
+                      const char *trace_out, struct tw_case_result *r)
+{
+    struct tw_pcap_writer *w = NULL;
+    char err[512];
+    if (trace_out) {
+        if (tw_pcap_writer_open(&w, trace_out, err, sizeof(err)) != TW_PCAP_OK) {
+            fprintf(stderr, "threeway %s: %s\n", cmd, err);
+            return -1;
+        }
+        cfg->trace = tw_pcap_trace;
+        cfg->trace_ctx = w;
+    }
+    tw_run_case(s, cfg, r);
+    int rc = r->status == TW_CASE_FAIL ? TW_EXIT_FAIL : TW_EXIT_OK;
+    if (w && tw_pcap_writer_close(w, err, sizeof(err)) != TW_PCAP_OK) {
+        fprintf(stderr, "threeway %s: %s: %s\n", cmd, trace_out, err);
+        rc = TW_EXIT_USAGE;
+    }
+    return rc;
+}
+
 /* ---- record ------------------------------------------------------------------- */
 
 static void record_usage(FILE *f)
@@ -157,8 +182,6 @@ int tw_cmd_record(int argc, char **argv)
     struct tw_script s;
     struct tw_script_error se;
     struct tw_case_result r;
-    struct tw_pcap_writer *w;
-    char err[512];
     uint32_t v;
     int c, rc;
     optind = 1;
@@ -211,18 +234,10 @@ int tw_cmd_record(int argc, char **argv)
     cfg.profile = profile;
     if (!cfg.h_port)
         cfg.h_port = tw_case_port(path_tail(argv[optind]));
-    if (tw_pcap_writer_open(&w, out, err, sizeof(err)) != TW_PCAP_OK) {
-        fprintf(stderr, "threeway record: %s\n", err);
+    rc = run_traced("record", &s, &cfg, out, &r);
+    if (rc < 0) {
         tw_script_cleanup(&s);
         return TW_EXIT_USAGE;
-    }
-    cfg.trace = tw_pcap_trace;
-    cfg.trace_ctx = w;
-    tw_run_case(&s, &cfg, &r);
-    rc = r.status == TW_CASE_FAIL ? TW_EXIT_FAIL : TW_EXIT_OK;
-    if (tw_pcap_writer_close(w, err, sizeof(err)) != TW_PCAP_OK) {
-        fprintf(stderr, "threeway record: %s: %s\n", out, err);
-        rc = TW_EXIT_USAGE;
     }
     if (r.status == TW_CASE_PASS) {
         printf("ok %s -> %s\n", argv[optind], out);
@@ -267,12 +282,11 @@ int tw_cmd_replay(int argc, char **argv)
     struct tw_import_opts o = {.exact = true};
     struct tw_import_info info;
     struct tw_run_config cfg = {.tolerance_usecs = -1};
-    struct tw_pcap_writer *w = NULL;
     struct tw_script s;
     struct tw_script_error se;
     struct tw_case_result r;
     bool print = false;
-    char *text = NULL, err[512];
+    char *text = NULL;
     int c, rc;
     optind = 1;
     opterr = 0;
@@ -326,20 +340,10 @@ int tw_cmd_replay(int argc, char **argv)
     free(text);
     if (!info.d_is_client)
         cfg.h_port = info.h_port; /* H keeps its captured port (D's is the listener's, 8080) */
-    if (trace_out) {
-        if (tw_pcap_writer_open(&w, trace_out, err, sizeof(err)) != TW_PCAP_OK) {
-            fprintf(stderr, "threeway replay: %s\n", err);
-            tw_script_cleanup(&s);
-            return TW_EXIT_USAGE;
-        }
-        cfg.trace = tw_pcap_trace;
-        cfg.trace_ctx = w;
-    }
-    tw_run_case(&s, &cfg, &r);
-    rc = r.status == TW_CASE_FAIL ? TW_EXIT_FAIL : TW_EXIT_OK;
-    if (w && tw_pcap_writer_close(w, err, sizeof(err)) != TW_PCAP_OK) {
-        fprintf(stderr, "threeway replay: %s: %s\n", trace_out, err);
-        rc = TW_EXIT_USAGE;
+    rc = run_traced("replay", &s, &cfg, trace_out, &r);
+    if (rc < 0) {
+        tw_script_cleanup(&s);
+        return TW_EXIT_USAGE;
     }
     if (r.status == TW_CASE_PASS) {
         printf("ok %s: %s answered as the %s did (records %u-%u, %zu segments)\n", file, stack,

@@ -4,23 +4,29 @@
 
 #include "frameq.h"
 
-int tw_frameq_push(struct tw_frameq *q, uint64_t time_us, const uint8_t *ip, size_t len)
+struct tw_frame *tw_frameq_next(struct tw_frameq *q)
 {
     struct tw_frame_list *l = &q->pending;
-    if (len > TW_FRAME_MAX)
-        return -1;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 8;
         struct tw_frame *v = realloc(l->v, cap * sizeof(*v));
         if (!v)
-            return -1;
+            return NULL;
         l->v = v;
         l->cap = cap;
     }
-    l->v[l->n].time_us = time_us;
-    l->v[l->n].len = len;
-    memcpy(l->v[l->n].buf, ip, len);
-    l->n++;
+    return &l->v[l->n];
+}
+
+int tw_frameq_push(struct tw_frameq *q, uint64_t time_us, const uint8_t *ip, size_t len)
+{
+    struct tw_frame *f = len <= TW_FRAME_MAX ? tw_frameq_next(q) : NULL;
+    if (!f)
+        return -1;
+    f->time_us = time_us;
+    f->len = len;
+    memcpy(f->buf, ip, len);
+    q->pending.n++;
     return 0;
 }
 
@@ -46,6 +52,11 @@ size_t tw_frameq_hand(struct tw_frameq *q, const struct tw_captured **out)
     }
     *out = q->view;
     return q->handed.n;
+}
+
+void tw_frameq_clear(struct tw_frameq *q)
+{
+    q->pending.n = q->handed.n = 0;
 }
 
 void tw_frameq_free(struct tw_frameq *q)
