@@ -319,12 +319,13 @@ struct job_ctx {
     const struct tw_adapter_ops *ops;
     const char *stack, *profile, *pcap_dir;
     long long tol;
+    bool real_time;
 };
 
 static void run_one(const struct job_ctx *j, size_t i, struct tw_case_result *res, int *trace_error)
 {
     struct tw_run_config cfg = {.ops = j->ops, .profile = j->profile, .tolerance_usecs = j->tol,
-                                .h_port = j->ports[i]};
+                                .h_port = j->ports[i], .real_time = j->real_time};
     *trace_error = 0;
     if (j->pcap_dir)
         *trace_error = tw_run_case_traced(j->pcap_dir, j->paths[i], j->stack, &j->scripts[i], &cfg, res) != 0;
@@ -576,7 +577,7 @@ static void run_usage(FILE *f)
 {
     fprintf(f,
             "usage: threeway run [--stack model] [--profile P] [--format text|tap|junit]\n"
-            "                    [--pcap-dir DIR] [-j N] [--tolerance-usecs N] PATH...\n\n"
+            "                    [--pcap-dir DIR] [-j N] [--tolerance-usecs N] [--real-time] PATH...\n\n"
             "Runs case scripts (docs/script-format.md): files, or directories searched\n"
             "recursively for *.pkt in sorted order. Every file is parsed first; if any has\n"
             "an error, all errors are printed (file:line:column) and nothing runs (exit 2).\n\n"
@@ -593,7 +594,11 @@ static void run_usage(FILE *f)
             "                       (on linux: its own namespace and TAP); the report keeps\n"
             "                       the cases' order\n"
             "  --tolerance-usecs N  timing tolerance (default: the script's --tolerance_usecs,\n"
-            "                       else 0 on the model)\n\n"
+            "                       else 0 on the model)\n"
+            "  --real-time          on a real stack, wait out every wait in real time; by\n"
+            "                       default a case whose lines no timer can affect (every\n"
+            "                       expected segment at +0, silences under 1 s, waits under\n"
+            "                       0.5 s) skips its waits (docs/script-format.md, \"Time\")\n\n"
             "Exit: 0 no case failed, 1 a case failed, 2 bad input (arguments, scripts).\n");
 }
 
@@ -619,12 +624,14 @@ int tw_cmd_run(int argc, char **argv)
         {"pcap-dir", required_argument, NULL, 'd'},
         {"jobs", required_argument, NULL, 'j'},
         {"tolerance-usecs", required_argument, NULL, 't'},
+        {"real-time", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *stack = "model", *profile = "C", *pcap_dir = NULL;
     enum format fmt = FMT_TEXT;
     long long tol = -1;
+    bool real_time = false;
     int c, rc = TW_EXIT_OK, jobs = 1;
     uint16_t *case_ports = NULL;
     struct tw_paths paths = {0};
@@ -636,7 +643,7 @@ int tw_cmd_run(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "s:p:f:d:j:t:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:p:f:d:j:t:Rh", longopts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 's': stack = optarg; break;
@@ -671,6 +678,7 @@ int tw_cmd_run(int argc, char **argv)
                 return TW_EXIT_USAGE;
             }
             break;
+        case 'R': real_time = true; break;
         case 'h':
             run_usage(stdout);
             return TW_EXIT_OK;
@@ -731,7 +739,8 @@ int tw_cmd_run(int argc, char **argv)
     for (size_t i = 0; i < paths.n; i++)
         case_ports[i] = take_port(paths.v[i], ports);
     struct job_ctx jc = {.paths = paths.v, .scripts = scripts, .ports = case_ports, .ops = ops,
-                         .stack = stack, .profile = profile, .pcap_dir = pcap_dir, .tol = tol};
+                         .stack = stack, .profile = profile, .pcap_dir = pcap_dir, .tol = tol,
+                         .real_time = real_time};
     if (jobs > 1 && paths.n > 1) {
         trace_errors += run_parallel(&jc, paths.n, jobs, res, progress);
     } else {

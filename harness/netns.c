@@ -130,6 +130,7 @@ struct nlreq {
     union {
         struct ifaddrmsg ifa;
         struct ndmsg nd;
+        struct rtmsg rt;
     } u;
     char attrs[128];
 };
@@ -205,6 +206,43 @@ static int add_neigh(int sk, int ifindex, int family, const void *addr, const ui
     nl_attr(&r, NDA_DST, addr, family == AF_INET ? 4 : 16);
     nl_attr(&r, NDA_LLADDR, mac, 6);
     return nl_talk(sk, &r, "add neighbour", err, err_cap);
+}
+
+/* Whether the kernel routes addr to this host (RTN_LOCAL). An IPv6 address
+ * added with NODAD gets its local route from addrconf's DAD work item,
+ * shortly after RTM_NEWADDR returned: until then a segment to it is not
+ * delivered (a case's first inbound SYN would vanish). */
+static bool route_is_local(int sk, int family, const void *addr)
+{
+    struct nlreq r;
+    char buf[1024];
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    memset(&r, 0, sizeof(r));
+    r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+    r.h.nlmsg_type = RTM_GETROUTE;
+    r.h.nlmsg_flags = NLM_F_REQUEST;
+    r.u.rt.rtm_family = (unsigned char)family;
+    r.u.rt.rtm_dst_len = family == AF_INET ? 32 : 128;
+    nl_attr(&r, RTA_DST, addr, family == AF_INET ? 4 : 16);
+    if (sendto(sk, &r, r.h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+        return false;
+    ssize_t n = recv(sk, buf, sizeof(buf), 0);
+    const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+    if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct rtmsg)) || h->nlmsg_type != RTM_NEWROUTE)
+        return false;
+    return ((const struct rtmsg *)NLMSG_DATA(h))->rtm_type == RTN_LOCAL;
+}
+
+static int wait_route_local(int sk, int family, const void *addr, char *err, size_t err_cap)
+{
+    for (int i = 0; i < 3000; i++) {
+        if (route_is_local(sk, family, addr))
+            return 0;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    snprintf(err, err_cap, "%s: the address's local route did not appear within 3 s", TW_NETNS_IFNAME);
+    return -1;
 }
 
 /* ---- the namespace ----------------------------------------------------------------- */
@@ -429,6 +467,15 @@ int tw_netns_create(struct tw_netns *ns, char *err, size_t err_cap)
             struct timespec ts = {0, 50000};
             nanosleep(&ts, NULL);
         }
+    }
+    {
+        struct in_addr d4;
+        struct in6_addr d6;
+        inet_pton(AF_INET, "198.51.100.2", &d4);
+        inet_pton(AF_INET6, "2001:db8::2", &d6);
+        if (wait_route_local(nl, AF_INET, &d4, err, err_cap) ||
+            (access("/proc/sys/net/ipv6", F_OK) == 0 && wait_route_local(nl, AF_INET6, &d6, err, err_cap)))
+            goto fail;
     }
     close(sk);
     close(nl);

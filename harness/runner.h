@@ -20,6 +20,7 @@ struct tw_run_config {
     uint16_t h_port;                  /* H's port for inbound connections; 0: tw_case_port(path) */
     uint16_t d_port;                  /* D's port for bind(); 0: 8080, packetdrill's default */
     bool d_isn_fixed;                 /* pin D's ISN to d_isn (the model honours it; `record --isn`) */
+    bool real_time;                   /* never skip a wait on a real stack (--real-time); see TW_ADV_WARP */
     uint32_t d_isn;
     /* Optional trace hook: sees every packet injected into D (from_d false)
      * and every packet D sent (from_d true), as IP bytes, with the time on
