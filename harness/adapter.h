@@ -41,7 +41,7 @@ struct tw_adapter;
 enum {
     TW_ADV_STOP_ON_ACTIVITY = 0x1, /* return as soon as the stack sent or did something */
     /* Nothing in the case depends on real time passing here (the runner
-     * decides, see runner.c: case_is_time_free): an adapter on a real clock
+     * decides, runner.h: tw_script_time_free): an adapter on a real clock
      * may take what the stack has sent already and then move its clock to
      * until_us at once instead of waiting. Adapters on a virtual clock, and
      * those that cannot move a real stack's clock, ignore it. */

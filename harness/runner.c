@@ -39,7 +39,7 @@ struct rs {
     struct tw_judge_ctx ctx;
     bool iss_known;
     int64_t tol;
-    bool warp;     /* the case's waits may be skipped on a real clock (case_is_time_free) */
+    bool warp;     /* the case's waits may be skipped on a real clock (tw_script_time_free) */
     uint64_t prev; /* actual time of the previous event */
     struct qseg *q;
     size_t qhead, qn, qcap;
@@ -875,32 +875,33 @@ static void spare_put(struct tw_runner *run)
  * (1) expecting a segment from D expects it at +0 (not later, not at "*":
  * those wait for a timer), (2) expecting silence lasts under 1 s (RFC 6298's
  * smallest RTO: longer silences say a timer did not fire), (3) waits under
- * 0.5 s before it runs (longer waits are there for a clock: the ISN clock,
- * a rate limit, a timeout), and (4) at most one outbound line states D's TS
- * val (a second one checks how D's timestamp clock advanced). */
+ * 0.5 s on the script's own timeline before it runs (longer waits are there for a clock: the ISN clock,
+ * a rate limit, a timeout). D's TS val is not judged (only its echo), and the
+ * inbound TS ecr follows the TS val D last sent, so timestamps do not care. */
 #define WARP_MAX_WAIT_US 500000
 #define WARP_MAX_SILENCE_US 1000000
 
-static bool case_is_time_free(const struct tw_script *s, const char *const *names, size_t n_names)
+bool tw_script_time_free(const struct tw_script *s, const char *const *names, size_t n_names)
 {
-    unsigned ts_vals = 0;
+    uint64_t nominal = 0; /* the script's own timeline: when the previous line ran */
     for (size_t i = 0; i < s->n_events; i++) {
         const struct tw_script_event *e = &s->events[i];
         if (!tw_script_event_applies(s, e, names, n_names))
             continue;
         if (e->time.kind == TW_TIME_ANY)
             return false;
-        if (e->time.kind == TW_TIME_ABSOLUTE ? e->time.end_usecs != 0 : e->time.end_usecs >= WARP_MAX_WAIT_US)
+        uint64_t base = e->time.kind == TW_TIME_ABSOLUTE ? 0 : nominal;
+        uint64_t lo = base + (uint64_t)e->time.usecs, hi = base + (uint64_t)e->time.end_usecs;
+        if (hi >= nominal + WARP_MAX_WAIT_US)
+            return false;
+        if (e->kind == TW_SEV_PACKET && e->u.pkt.dir == TW_DIR_OUT && (lo != nominal || hi != nominal))
             return false;
         if (e->kind == TW_SEV_SILENCE && e->u.silence_usecs >= WARP_MAX_SILENCE_US)
             return false;
-        if (e->kind == TW_SEV_PACKET && e->u.pkt.dir == TW_DIR_OUT) {
-            if (e->time.end_usecs != 0)
-                return false;
-            for (unsigned k = 0; k < e->u.pkt.n_opts; k++)
-                if (e->u.pkt.opts[k].kind == TW_POPT_TS && !e->u.pkt.opts[k].val_any && ++ts_vals > 1)
-                    return false;
-        }
+        if (hi > nominal)
+            nominal = hi;
+        if (e->kind == TW_SEV_SILENCE)
+            nominal += (uint64_t)e->u.silence_usecs;
     }
     return true;
 }
@@ -971,7 +972,7 @@ static int runner_open(struct tw_runner **out, const struct tw_script *s, const 
     }
     run->names[0] = run->profile;
     run->names[1] = r->ops->stack_tag;
-    r->warp = !(cfg && cfg->real_time) && case_is_time_free(s, run->names, 2);
+    r->warp = !(cfg && cfg->real_time) && tw_script_time_free(s, run->names, 2);
     *out = run;
     return 0;
 }

@@ -57,6 +57,12 @@ struct tw_case_result {
  * r->status FAIL and the reason in r->message. An adapter whose open() error
  * starts "skip: " (the machine cannot run that stack) gives SKIP and 0. */
 int tw_run_case(const struct tw_script *s, const struct tw_run_config *cfg, struct tw_case_result *r);
+
+/* Whether no line of the script (those that apply under names) can notice
+ * that its waits are skipped on a real stack (docs/script-format.md, "Time-
+ * free cases"): every expected segment at the script's "now", silences under
+ * 1 s, waits under 0.5 s, no "*". The runner then passes TW_ADV_WARP. */
+bool tw_script_time_free(const struct tw_script *s, const char *const *names, size_t n_names);
 void tw_case_result_cleanup(struct tw_case_result *r);
 
 /* ---- step by step ----------------------------------------------------------

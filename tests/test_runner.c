@@ -2,6 +2,7 @@
  * model adapter, on virtual time. */
 #include <check.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "runner.h"
@@ -414,6 +415,48 @@ START_TEST(test_case_port_is_in_range_and_stable)
 }
 END_TEST
 
+/* Which cases may skip their waits on a real stack. */
+static bool time_free(const char *text)
+{
+    static const char *const names[] = {"C", "linux"};
+    struct tw_script_error e;
+    tw_script_cleanup(&S);
+    ck_assert_msg(tw_script_parse_text("t.pkt", text, strlen(text), &S, &e) == 0, "%s", e.message);
+    return tw_script_time_free(&S, names, 2);
+}
+
+START_TEST(test_time_free_cases)
+{
+    const char *head = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                       "+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 65535 <mss 1460>\n";
+    char buf[1024];
+    /* answers at +0, short waits and silences: free */
+    snprintf(buf, sizeof(buf), "%s+0 > S. 0:0(0) ack 1 <...>\n+.1 < . 1:1(0) ack 1 win 65535\n+0 silence 0.3\n"
+             "0.7 < R 1:1(0) win 0\n", head);
+    ck_assert(time_free(buf));
+    /* a retransmission expected later: a timer */
+    snprintf(buf, sizeof(buf), "%s+0 > S. 0:0(0) ack 1 <...>\n+1 > S. 0:0(0) ack 1 <...>\n", head);
+    ck_assert(!time_free(buf));
+    snprintf(buf, sizeof(buf), "%s+0~+0.04 > S. 0:0(0) ack 1 <...>\n", head);
+    ck_assert(!time_free(buf));
+    snprintf(buf, sizeof(buf), "%s* > S. 0:0(0) ack 1 <...>\n", head);
+    ck_assert(!time_free(buf));
+    /* an absolute time: the wait is from the previous line on the script's timeline */
+    snprintf(buf, sizeof(buf), "%s+0 > S. 0:0(0) ack 1 <...>\n0.4 < . 1:1(0) ack 1 win 65535\n", head);
+    ck_assert(time_free(buf));
+    snprintf(buf, sizeof(buf), "%s+0 > S. 0:0(0) ack 1 <...>\n0.5 < . 1:1(0) ack 1 win 65535\n", head);
+    ck_assert(!time_free(buf));
+    snprintf(buf, sizeof(buf), "%s+0 > S. 0:0(0) ack 1 <...>\n1.2 > S. 0:0(0) ack 1 <...>\n", head);
+    ck_assert(!time_free(buf));
+    /* a long silence says a timer did not fire */
+    snprintf(buf, sizeof(buf), "%s+0 > S. 0:0(0) ack 1 <...>\n+0 silence 1.5\n", head);
+    ck_assert(!time_free(buf));
+    /* a line for another stack does not count */
+    snprintf(buf, sizeof(buf), "%s+0 > S. 0:0(0) ack 1 <...>\n[model] +1 > S. 0:0(0) ack 1 <...>\n", head);
+    ck_assert(time_free(buf));
+}
+END_TEST
+
 static Suite *runner_suite(void)
 {
     Suite *s = suite_create("runner");
@@ -450,6 +493,7 @@ static Suite *runner_suite(void)
     tcase_add_test(m, test_ipv6_passive_handshake);
     tcase_add_test(m, test_remote_isn_offsets_inbound_seq);
     tcase_add_test(m, test_case_port_is_in_range_and_stable);
+    tcase_add_test(m, test_time_free_cases);
     suite_add_tcase(s, j);
     suite_add_tcase(s, m);
     return s;
