@@ -16,6 +16,7 @@
 static const struct tw_command commands[] = {
     {"diagram", "print the model's transition table as Graphviz (dot) on stdout", tw_cmd_diagram},
     {"bench", "measure a stack: --stack model|linux|lwip|lwipv6|exec:CMD [--seconds S] [--json]", tw_cmd_bench},
+    {"isn", "judge a stack's ISNs for predictability: --stack model|linux|lwip|lwipv6|exec:CMD [--samples N] [--json]", tw_cmd_isn},
     {"run", "run case scripts on a stack: [--stack model] [--format text|tap|junit] PATH...", tw_cmd_run},
     {"matrix", "the suite on several stacks as a requirement x stack table: [--stacks S,...] [--out-dir DIR]", tw_cmd_matrix},
     {"coverage", "which requirements and model transitions the cases cover", tw_cmd_coverage},

@@ -28,6 +28,7 @@ int tw_cmd_record(int argc, char **argv); /* cmd_pcap.c */
 int tw_cmd_replay(int argc, char **argv); /* cmd_pcap.c */
 int tw_cmd_import(int argc, char **argv); /* cmd_pcap.c */
 int tw_cmd_matrix(int argc, char **argv); /* cmd_matrix.c */
+int tw_cmd_isn(int argc, char **argv); /* cmd_isn.c */
 
 struct tw_script;
 struct tw_run_config;
