@@ -47,6 +47,17 @@ static bool reset_seq_zero(const struct tw_packet *exp, const struct tw_segment 
     return (exp->flags & (TW_RST | TW_ACK)) == (TW_RST | TW_ACK) && exp->seq == 0 && got->seq == 0;
 }
 
+/* The line's seq, or (seq_tolerance N) anything within N of it either way,
+ * mod 2^32: an ISN that follows a real clock depends on when the SYN came. */
+static bool seq_matches(const struct tw_packet *exp, const struct tw_segment *got,
+                        const struct tw_judge_ctx *ctx)
+{
+    uint32_t diff = got->seq - ctx->d_iss - exp->seq;
+    if (reset_seq_zero(exp, got) || diff == 0)
+        return true;
+    return exp->has_seq_tolerance && (diff <= exp->seq_tolerance || (uint32_t)-diff <= exp->seq_tolerance);
+}
+
 void tw_judge_expected_segment(const struct tw_packet *exp, const struct tw_judge_ctx *ctx,
                                const struct tw_segment *got, struct tw_segment *out)
 {
@@ -160,9 +171,13 @@ int tw_judge_segment(const struct tw_packet *exp, const struct tw_segment *got,
         snprintf(msg, cap, "flags: expected [%s], got [%s]", w, g);
         return -1;
     }
-    if (got->seq - ctx->d_iss != exp->seq && !reset_seq_zero(exp, got)) {
-        snprintf(msg, cap, "seq: expected %d, got %d", (int)(int32_t)exp->seq,
-                 (int)(int32_t)(got->seq - ctx->d_iss));
+    if (!seq_matches(exp, got, ctx)) {
+        if (exp->has_seq_tolerance)
+            snprintf(msg, cap, "seq: expected %d (within %u), got %d", (int)(int32_t)exp->seq,
+                     (unsigned)exp->seq_tolerance, (int)(int32_t)(got->seq - ctx->d_iss));
+        else
+            snprintf(msg, cap, "seq: expected %d, got %d", (int)(int32_t)exp->seq,
+                     (int)(int32_t)(got->seq - ctx->d_iss));
         return -1;
     }
     if ((exp->flags & TW_ACK) && exp->has_ack && got->ack - ctx->h_isn != exp->ack) {

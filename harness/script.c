@@ -687,6 +687,17 @@ static int parse_packet(struct ps *p, struct tw_script_event *e, enum tw_dir dir
             pk->win = (uint32_t)v;
             continue;
         }
+        if (!strcmp(w, "seq_tolerance")) {
+            if (dir != TW_DIR_OUT)
+                return fail_at(p, col, "'seq_tolerance' applies to outbound (>) packets only");
+            if (pk->has_seq_tolerance)
+                return fail_at(p, col, "'seq_tolerance' given twice");
+            if (read_ranged(p, 0, INT32_MAX, &v, "seq_tolerance"))
+                return -1;
+            pk->has_seq_tolerance = true;
+            pk->seq_tolerance = (uint32_t)v;
+            continue;
+        }
         bool ext = !strcmp(w, "bad_csum") || !strcmp(w, "urg") || !strcmp(w, "reserved") ||
                    !strcmp(w, "doff") || !strcmp(w, "ip6_dstopts") || !strcmp(w, "src") ||
                    !strcmp(w, "dst");

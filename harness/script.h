@@ -101,6 +101,10 @@ struct tw_packet {
     bool ip6_dstopts;
     bool has_src, has_dst;
     struct tw_addr src, dst;
+    /* extension for outbound lines: D's seq may differ from `seq` by up to
+     * seq_tolerance either way (an ISN read from a real clock) */
+    bool has_seq_tolerance;
+    uint32_t seq_tolerance;
 };
 
 /* Option bytes for a packet line's list, in the order written, unpadded.

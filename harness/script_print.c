@@ -172,6 +172,8 @@ static void print_packet(FILE *f, const struct tw_packet *p)
         }
         fputc('>', f);
     }
+    if (p->has_seq_tolerance)
+        fprintf(f, " seq_tolerance %u", (unsigned)p->seq_tolerance);
     if (p->bad_csum)
         fputs(" bad_csum", f);
     if (p->has_urg)

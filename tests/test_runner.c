@@ -112,6 +112,33 @@ START_TEST(test_judge_seq_is_relative_to_d_iss)
 }
 END_TEST
 
+START_TEST(test_judge_seq_tolerance_accepts_either_side_only_within_it)
+{
+    /* an ISN from a real clock (Linux: 64 ns ticks): seq 1000 +- 50 */
+    struct tw_packet p = line_of("0 > S. 1000:1000(0) ack 1 <mss 1460> seq_tolerance 50\n");
+    struct tw_judge_ctx c = ctx();
+    struct tw_segment g = synack(1000 + 1000 + 50, 1);
+    char msg[256];
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), 0);
+    g.seq = 1000 + 1000 - 50;
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), 0);
+    g.seq = 1000 + 1000 + 51;
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), -1);
+    ck_assert_str_eq(msg, "seq: expected 1000 (within 50), got 1051");
+    g.seq = 1000 + 1000 - 51;
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), -1);
+    /* across the 2^32 wrap */
+    c.d_iss = 0xffffff00u;
+    p = line_of("0 > S. 0:0(0) ack 1 <mss 1460> seq_tolerance 512\n");
+    g.seq = 0x100;
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), 0);
+    g.seq = 0xfffffd00u;
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), 0);
+    g.seq = 0x101;
+    ck_assert_int_eq(tw_judge_segment(&p, &g, &c, msg, sizeof(msg)), -1);
+}
+END_TEST
+
 START_TEST(test_judge_rst_ack_seq_zero_is_absolute_too)
 {
     /* R. 0:0(0): the <SEQ=0><ACK=SEG.SEQ+SEG.LEN> reset, after the ISN is known. */
@@ -466,6 +493,7 @@ static Suite *runner_suite(void)
     tcase_add_test(j, test_judge_names_ack_field);
     tcase_add_test(j, test_judge_checks_flags_before_seq);
     tcase_add_test(j, test_judge_seq_is_relative_to_d_iss);
+    tcase_add_test(j, test_judge_seq_tolerance_accepts_either_side_only_within_it);
     tcase_add_test(j, test_judge_rst_ack_seq_zero_is_absolute_too);
     tcase_add_test(j, test_judge_window_and_options_and_length);
     tcase_add_test(j, test_judge_ts_val_is_not_checked_but_ecr_is);
