@@ -9,6 +9,7 @@
 #include "adapter.h"
 #include "frameq.h"
 #include "host.h"
+#include "netns.h"
 #include "tcp.h"
 
 #define TIMER_RUNS_MAX 1000 /* timers run at one instant before we call it a model bug */
@@ -562,7 +563,36 @@ static void model_rows(struct tw_adapter *a, uint64_t out[2])
     out[1] = a->rows[1];
 }
 
-/* Sysctls that map to a profile knob; everything else is refused. */
+/* `ip link set [dev] tw0 mtu N`: D's interface MTU (tw0 is D's interface
+ * on the linux stack, netns.h), the profile's MTU knob, which sets the MSS
+ * the model offers (MUST-67). 0 if cmd is that command, 1 if it is not, -1
+ * if it is with a bad value. */
+static int model_ip_link_mtu(struct tw_adapter *a, char **save)
+{
+    char *tok, *end;
+    long v;
+    unsigned hdr = a->cfg.family == 6 ? 60 : 40;
+    if (!(tok = strtok_r(NULL, " \t", save)) || strcmp(tok, "link") ||
+        !(tok = strtok_r(NULL, " \t", save)) || strcmp(tok, "set") ||
+        !(tok = strtok_r(NULL, " \t", save)))
+        return 1;
+    if (!strcmp(tok, "dev") && !(tok = strtok_r(NULL, " \t", save)))
+        return 1;
+    if (strcmp(tok, TW_NETNS_IFNAME) || !(tok = strtok_r(NULL, " \t", save)) || strcmp(tok, "mtu") ||
+        !(tok = strtok_r(NULL, " \t", save)))
+        return 1;
+    v = strtol(tok, &end, 10);
+    if (end == tok || *end || strtok_r(NULL, " \t", save))
+        return 1;
+    /* IPv4 needs 68 (RFC 791), IPv6 1280 (RFC 8200); 65535 fits the knob. */
+    if (v < (a->cfg.family == 6 ? 1280 : 68) || v > 65535 || (unsigned long)v <= hdr)
+        return -1;
+    a->host.env.profile.mtu = (uint16_t)v;
+    return 0;
+}
+
+/* Sysctls that map to a profile knob, and `ip link set tw0 mtu N`;
+ * everything else is refused. */
 static int model_shell(struct tw_adapter *a, const char *cmd, char *err, size_t err_cap)
 {
     char buf[512];
@@ -573,6 +603,17 @@ static int model_shell(struct tw_adapter *a, const char *cmd, char *err, size_t 
         goto refuse;
     memcpy(buf, cmd, strlen(cmd) + 1);
     tok = strtok_r(buf, " \t", &save);
+    if (tok && !strcmp(tok, "ip")) {
+        int rc = model_ip_link_mtu(a, &save);
+        if (rc < 0) {
+            snprintf(err, err_cap, "shell command refused on the model: `%.200s` (MTU out of range)",
+                     cmd);
+            return -1;
+        }
+        if (rc == 0)
+            return 0;
+        goto refuse;
+    }
     if (!tok || strcmp(tok, "sysctl"))
         goto refuse;
     while ((tok = strtok_r(NULL, " \t", &save))) {
@@ -616,7 +657,7 @@ refuse:
     snprintf(err, err_cap,
              "shell command refused on the model: `%.200s` (only `sysctl NAME=V` for "
              "net.ipv4.tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_syn_retries, "
-             "tcp_synack_retries, tcp_syncookies=0)",
+             "tcp_synack_retries, tcp_syncookies=0, and `ip link set dev tw0 mtu N`)",
              cmd);
     return -1;
 }

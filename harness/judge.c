@@ -58,6 +58,57 @@ static bool seq_matches(const struct tw_packet *exp, const struct tw_segment *go
     return exp->has_seq_tolerance && (diff <= exp->seq_tolerance || (uint32_t)-diff <= exp->seq_tolerance);
 }
 
+/* The shift D's windows after its SYN carry: its offered one, once both
+ * SYNs had WS (RFC 7323 2.2). */
+static unsigned judge_syn_shift(const struct tw_judge_ctx *ctx)
+{
+    return ctx->d_syn_wscale >= 0 && ctx->h_syn_ws ? (unsigned)ctx->d_syn_wscale : 0;
+}
+
+/* "win syn" (threeway): D's receive window, in bytes, is still the one its
+ * last SYN offered. A SYN's window is never scaled, every later window is
+ * shifted by D's shift once both SYNs carried WS (RFC 7323 2.2), so the
+ * later field F, read as F << shift bytes, must satisfy
+ *   W_syn - 2^shift < F << shift   the window did not shrink (RFC 9293
+ *                                  3.8.6, SHLD-14), allowing the rounding
+ *                                  down of a shifted field (RFC 7323 2.4);
+ *   F << shift < W_syn * (1 + 2^shift) / 2
+ *                                  half-way to W_syn << shift: what a stack
+ *                                  shows that scaled its SYN's window, or
+ *                                  that left a later one unscaled.
+ * Without scaling, or when the SYN offered 65535 (the field's maximum: the
+ * real window may be larger), only the lower bound applies. */
+static int window_matches_syn(const struct tw_judge_ctx *ctx, const struct tw_segment *got,
+                              char *msg, size_t cap)
+{
+    unsigned shift = judge_syn_shift(ctx);
+    uint64_t bytes = (uint64_t)got->window << shift;
+    uint64_t syn = ctx->d_syn_win;
+    uint64_t unit = (uint64_t)1 << shift;
+    uint64_t lo = syn >= unit ? syn - unit + 1 : 0;
+    bool upper = shift > 0 && syn < 65535;
+    uint64_t hi = syn * (1 + unit) / 2; /* exclusive */
+    if (!ctx->d_syn_seen) {
+        snprintf(msg, cap, "window: 'win syn', but no SYN from D has been matched yet");
+        return -1;
+    }
+    if (bytes >= lo && (!upper || bytes < hi))
+        return 0;
+    if (upper)
+        snprintf(msg, cap,
+                 "window: expected the %u bytes D's SYN offered (win << %u in %llu..%llu), "
+                 "got win %u = %llu bytes",
+                 (unsigned)syn, shift, (unsigned long long)lo, (unsigned long long)hi - 1,
+                 (unsigned)got->window, (unsigned long long)bytes);
+    else
+        snprintf(msg, cap,
+                 "window: expected the %u bytes D's SYN offered (win << %u >= %llu: no "
+                 "shrinking), got win %u = %llu bytes",
+                 (unsigned)syn, shift, (unsigned long long)lo, (unsigned)got->window,
+                 (unsigned long long)bytes);
+    return -1;
+}
+
 void tw_judge_expected_segment(const struct tw_packet *exp, const struct tw_judge_ctx *ctx,
                                const struct tw_segment *got, struct tw_segment *out)
 {
@@ -71,7 +122,12 @@ void tw_judge_expected_segment(const struct tw_packet *exp, const struct tw_judg
     out->seq = got && reset_seq_zero(exp, got) ? 0 : ctx->d_iss + exp->seq;
     out->ack = (exp->flags & TW_ACK) && exp->has_ack ? ctx->h_isn + exp->ack : (got ? got->ack : 0);
     out->flags = exp->flags;
-    out->window = (uint16_t)(exp->has_win ? exp->win : (got ? got->window : 0));
+    if (exp->has_win)
+        out->window = (uint16_t)exp->win;
+    else if (got)
+        out->window = got->window;
+    else if (exp->win_syn)
+        out->window = (uint16_t)(ctx->d_syn_win >> judge_syn_shift(ctx));
     out->payload_len = exp->len;
     if (exp->options_any && got) {
         out->opt = got->opt;
@@ -189,6 +245,8 @@ int tw_judge_segment(const struct tw_packet *exp, const struct tw_segment *got,
         snprintf(msg, cap, "window: expected %u, got %u", (unsigned)exp->win, (unsigned)got->window);
         return -1;
     }
+    if (exp->win_syn && window_matches_syn(ctx, got, msg, cap))
+        return -1;
     if (!exp->options_any) {
         uint8_t raw[TW_TCP_MAX_OPTLEN];
         size_t n = line_options(exp, ctx, raw);

@@ -454,6 +454,14 @@ static int run_outbound(struct rs *r, const struct tw_script_event *e)
     for (unsigned i = 0; i < p->n_opts; i++)
         if (p->opts[i].kind == TW_POPT_TS && !p->opts[i].val_any && (got.opt.has & TW_HAS_TS))
             r->ctx.ts_offset = got.opt.ts_val - p->opts[i].a;
+    if (got.flags & TW_SYN) {
+        /* For "win syn": the window and shift of D's latest SYN. */
+        r->ctx.d_syn_seen = true;
+        r->ctx.d_syn_win = got.window;
+        r->ctx.d_syn_wscale = (got.opt.has & TW_HAS_WSCALE)
+                                  ? (int8_t)(got.opt.wscale > 14 ? 14 : got.opt.wscale)
+                                  : -1;
+    }
     r->prev = q->t;
     r->qhead++;
     return 0;
@@ -467,6 +475,13 @@ static size_t build_inbound(struct rs *r, const struct tw_script_event *e, uint8
     enum tw_parse_err pe;
     size_t n, ip_len = r->s->ip_version == 6 ? 40 : 20;
     tw_judge_inbound_segment(p, &r->ctx, &seg);
+    if (p->flags & TW_SYN) {
+        /* For "win syn": does H's SYN offer window scaling? */
+        struct tw_options o;
+        memset(&o, 0, sizeof(o));
+        tw_options_parse(seg.opt.raw, seg.opt.raw_len, &o);
+        r->ctx.h_syn_ws = (o.has & TW_HAS_WSCALE) != 0;
+    }
     n = tw_segment_build(&seg, buf, cap, &pe);
     if (!n) {
         fail(r, e, "cannot build this segment: %s", tw_parse_strerror(pe));

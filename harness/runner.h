@@ -103,6 +103,13 @@ struct tw_judge_ctx {
     uint32_t ts_offset;  /* D's live TS val minus the script's, for inbound ecr */
     struct tw_addr d_addr, h_addr;
     uint16_t d_port, h_port;
+    /* For "win syn" (judge.c): the last segment with SYN D sent that a line
+     * matched, and whether H's last SYN carried WS (RFC 7323 2.2: scaling is
+     * on only when both SYNs did). */
+    bool d_syn_seen;
+    uint16_t d_syn_win;
+    int8_t d_syn_wscale; /* D's offered shift, capped at 14; -1 without WS */
+    bool h_syn_ws;
 };
 
 /* The segment an outbound line expects, with absolute numbers (for

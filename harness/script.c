@@ -679,8 +679,21 @@ static int parse_packet(struct ps *p, struct tw_script_event *e, enum tw_dir dir
             continue;
         }
         if (!strcmp(w, "win")) {
-            if (pk->has_win)
+            if (pk->has_win || pk->win_syn)
                 return fail_at(p, col, "'win' given twice");
+            if (peek_word(p, "syn")) {
+                /* threeway: D's receive window is still the one its SYN
+                 * offered, read with the negotiated scaling (judge.c). */
+                skip_ws(p);
+                if (dir != TW_DIR_OUT)
+                    return fail_at(p, p->i, "'win syn' applies to outbound (>) packets only");
+                if (pk->flags & TW_SYN)
+                    return fail_at(p, p->i, "'win syn' on a segment with SYN (a SYN's window is "
+                                            "what it refers to)");
+                p->i += 3;
+                pk->win_syn = true;
+                continue;
+            }
             if (read_ranged(p, 0, 65535, &v, "win"))
                 return -1;
             pk->has_win = true;

@@ -85,6 +85,7 @@ struct tw_packet {
     uint32_t ack;
     bool has_win;
     uint32_t win;
+    bool win_syn;     /* outbound "win syn": the window D's SYN offered (judge.c) */
     bool options_any; /* "<...>" */
     bool has_options; /* an option list was given ("<>" is an empty one) */
     uint8_t n_opts;

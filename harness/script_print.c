@@ -161,6 +161,8 @@ static void print_packet(FILE *f, const struct tw_packet *p)
         fprintf(f, " ack %u", (unsigned)p->ack);
     if (p->has_win)
         fprintf(f, " win %u", (unsigned)p->win);
+    else if (p->win_syn)
+        fprintf(f, " win syn");
     if (p->options_any) {
         fputs(" <...>", f);
     } else if (p->has_options) {

@@ -203,6 +203,102 @@ START_TEST(test_judge_ts_val_is_not_checked_but_ecr_is)
 }
 END_TEST
 
+/* "win syn": D's later windows, read with its shift, are its SYN's window. */
+static struct tw_segment ack_with_window(uint16_t window)
+{
+    struct tw_segment g;
+    memset(&g, 0, sizeof(g));
+    g.flags = TW_ACK;
+    g.seq = 1001;
+    g.ack = 1;
+    g.window = window;
+    return g;
+}
+
+static int judge_win_syn(const struct tw_judge_ctx *c, uint16_t window, char *msg, size_t cap)
+{
+    struct tw_segment g = ack_with_window(window);
+    struct tw_packet p = line_of("0 > . 1:1(0) ack 1 win syn\n");
+    return tw_judge_segment(&p, &g, c, msg, cap);
+}
+
+START_TEST(test_judge_win_syn_with_scaling)
+{
+    struct tw_judge_ctx c = ctx();
+    char msg[256];
+    c.d_syn_seen = true;
+    c.d_syn_win = 64240;
+    c.d_syn_wscale = 7;
+    c.h_syn_ws = true;
+    /* Linux: 64240 in the SYN, then 502 << 7 = 64256 (rounded up). */
+    ck_assert_int_eq(judge_win_syn(&c, 502, msg, sizeof(msg)), 0);
+    /* rounded down: 501 << 7 = 64128, less than one unit below */
+    ck_assert_int_eq(judge_win_syn(&c, 501, msg, sizeof(msg)), 0);
+    /* a unit or more below: the window shrank */
+    ck_assert_int_eq(judge_win_syn(&c, 500, msg, sizeof(msg)), -1);
+    ck_assert_str_eq(msg, "window: expected the 64240 bytes D's SYN offered (win << 7 in "
+                          "64113..4143479), got win 500 = 64000 bytes");
+    /* a later window left unscaled reads as 128 times the SYN's */
+    ck_assert_int_eq(judge_win_syn(&c, 64240, msg, sizeof(msg)), -1);
+    /* a stack that scaled its SYN's window: SYN 501, later 502 << 7 */
+    c.d_syn_win = 501;
+    ck_assert_int_eq(judge_win_syn(&c, 502, msg, sizeof(msg)), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "got win 502 = 64256 bytes"));
+    /* a SYN offering the field's maximum: the real window may be larger */
+    c.d_syn_win = 65535;
+    ck_assert_int_eq(judge_win_syn(&c, 2048, msg, sizeof(msg)), 0);
+    ck_assert_int_eq(judge_win_syn(&c, 511, msg, sizeof(msg)), 0);
+    ck_assert_int_eq(judge_win_syn(&c, 510, msg, sizeof(msg)), -1);
+}
+END_TEST
+
+START_TEST(test_judge_win_syn_without_scaling)
+{
+    struct tw_judge_ctx c = ctx();
+    char msg[256];
+    c.d_syn_seen = true;
+    c.d_syn_win = 64240;
+    c.d_syn_wscale = 7; /* D offered WS, H's SYN did not: no scaling */
+    c.h_syn_ws = false;
+    ck_assert_int_eq(judge_win_syn(&c, 64240, msg, sizeof(msg)), 0);
+    ck_assert_int_eq(judge_win_syn(&c, 65535, msg, sizeof(msg)), 0); /* it may grow */
+    /* scaled by a shift nobody agreed on */
+    ck_assert_int_eq(judge_win_syn(&c, 502, msg, sizeof(msg)), -1);
+    ck_assert_str_eq(msg, "window: expected the 64240 bytes D's SYN offered (win << 0 >= 64240: "
+                          "no shrinking), got win 502 = 502 bytes");
+    c.d_syn_wscale = -1;
+    c.h_syn_ws = true;
+    ck_assert_int_eq(judge_win_syn(&c, 502, msg, sizeof(msg)), -1);
+    c.d_syn_seen = false;
+    ck_assert_int_eq(judge_win_syn(&c, 64240, msg, sizeof(msg)), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "no SYN from D"));
+}
+END_TEST
+
+START_TEST(test_win_syn_end_to_end_on_the_model)
+{
+    /* The model offers 65535 with shift 7, then 511 << 7. */
+    ASSERT_PASS("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                "+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 1000 <mss 1460,nop,wscale 7>\n"
+                "+0 > S. 0:0(0) ack 1 <mss 1460,nop,wscale 7>\n+0 < . 1:1(0) ack 1 win 8\n"
+                "+0 accept(3, ..., ...) = 4\n+0 write(4, ..., 100) = 100\n"
+                "+0 > P. 1:101(100) ack 1 win syn\n");
+    /* Without WS in H's SYN, D's windows are unscaled. */
+    ASSERT_PASS("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                "+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 1000 <mss 1460>\n"
+                "+0 > S. 0:0(0) ack 1 <mss 1460>\n+0 < . 1:1(0) ack 1 win 1000\n"
+                "+0 accept(3, ..., ...) = 4\n+0 write(4, ..., 100) = 100\n"
+                "+0 > P. 1:101(100) ack 1 win syn\n");
+    /* SO_RCVBUF 4096: the SYN-ACK offers 4096, a later segment 32 << 7. */
+    ASSERT_PASS("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                "+0 setsockopt(3, SOL_SOCKET, SO_RCVBUF, [4096], 4) = 0\n+0 bind(3, ..., ...) = 0\n"
+                "+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 1000 <mss 1460,nop,wscale 7>\n"
+                "+0 > S. 0:0(0) ack 1 win 4096 <mss 1460,nop,wscale 7>\n+0 < . 1:1(0) ack 1 win 8\n"
+                "+0 accept(3, ..., ...) = 4\n+0 write(4, ..., 100) = 100\n"
+                "+0 > P. 1:101(100) ack 1 win syn\n");
+}
+END_TEST
+
 START_TEST(test_judge_ack_unchecked_without_ack_bit)
 {
     struct tw_packet p = line_of("0 > R 5:5(0)\n");
@@ -396,6 +492,21 @@ START_TEST(test_shell_sysctl_maps_to_profile_and_others_refused)
                 "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
                 "+0 connect(3, ..., ...) = -1 EINPROGRESS\n+0 > S 0:0(0) <mss 1460,nop,wscale 7>\n");
     ASSERT_FAIL_WITH("0 `ip link set dev tun0 up`\n", "inline.pkt:1: shell command refused on the model");
+    ASSERT_FAIL_WITH("0 `ip link set dev eth0 mtu 9000`\n", "shell command refused on the model");
+    ASSERT_FAIL_WITH("0 `ip link set dev tw0 mtu 9000 up`\n", "shell command refused on the model");
+    ASSERT_FAIL_WITH("0 `ip link set dev tw0 mtu 67`\n", "MTU out of range");
+    ASSERT_FAIL_WITH("--ip_version=ipv6\n0 `ip link set dev tw0 mtu 1279`\n", "MTU out of range");
+    /* D's MTU: the MSS it offers is the MTU less 40 (IPv4) or 60 (IPv6). */
+    ASSERT_PASS("0 `ip link set dev tw0 mtu 9000`\n"
+                "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                "+0 connect(3, ..., ...) = -1 EINPROGRESS\n"
+                "+0 > S 0:0(0) <mss 8960,sackOK,TS val 0 ecr 0,nop,wscale 7>\n");
+    ASSERT_PASS("--ip_version=ipv6\n0 `ip link set tw0 mtu 1280`\n"
+                "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                "+0 connect(3, ..., ...) = -1 EINPROGRESS\n"
+                "+0 > S 0:0(0) <mss 1220,sackOK,TS val 0 ecr 0,nop,wscale 7>\n");
 }
 END_TEST
 
@@ -498,6 +609,9 @@ static Suite *runner_suite(void)
     tcase_add_test(j, test_judge_window_and_options_and_length);
     tcase_add_test(j, test_judge_ts_val_is_not_checked_but_ecr_is);
     tcase_add_test(j, test_judge_ack_unchecked_without_ack_bit);
+    tcase_add_test(j, test_judge_win_syn_with_scaling);
+    tcase_add_test(j, test_judge_win_syn_without_scaling);
+    tcase_add_test(m, test_win_syn_end_to_end_on_the_model);
     tcase_add_test(m, test_passive_handshake_passes);
     tcase_add_test(m, test_blocking_accept_completes_after_handshake);
     tcase_add_test(m, test_active_handshake_passes);

@@ -93,6 +93,17 @@ START_TEST(test_packet_line_fields)
 }
 END_TEST
 
+START_TEST(test_outbound_win_syn)
+{
+    const struct tw_packet *p;
+    PARSE_OK("0 > . 1:1(0) ack 1 win syn <nop,nop,TS val 0 ecr 5>\n");
+    p = &S.events[0].u.pkt;
+    ck_assert(p->win_syn);
+    ck_assert(!p->has_win);
+    ck_assert_uint_eq(p->n_opts, 3);
+}
+END_TEST
+
 START_TEST(test_flags_dot_and_none)
 {
     PARSE_OK("0 > R. 0:0(0) ack 1001\n0 < - 0:0(0)\n0 > F.P 1:1(0) ack 1 <...>\n");
@@ -256,6 +267,11 @@ static const struct bad {
     {"0 < S 0:0(0) ip6_dstopts\n", 1, 14, "ipv6"},
     {"0 < S 0:0(0) src 2001:db8::1\n", 1, 18, "not an IPv4"},
     {"0 < S 0:0(0) win 70000\n", 1, 18, "out of range"},
+    {"0 < . 1:1(0) win syn\n", 1, 18, "outbound (>) packets only"},
+    {"0 > S. 0:0(0) ack 1 win syn\n", 1, 25, "a segment with SYN"},
+    {"0 > . 1:1(0) win syn win 5\n", 1, 22, "given twice"},
+    {"0 > . 1:1(0) win 5 win syn\n", 1, 20, "given twice"},
+    {"0 > . 1:1(0) win synx\n", 1, 18, "win"},
     {"0 < icmp echo\n", 1, 10, "unsupported ICMP type 'echo'"},
     {"0 < icmp unreachable bogus\n", 1, 22, "unsupported ICMP unreachable code"},
     {"0 < icmp unreachable frag_needed\n", 1, 33, "mtu"},
@@ -326,6 +342,7 @@ static Suite *script_suite(void)
     tcase_add_test(tc, test_header_options_are_read);
     tcase_add_test(tc, test_times_absolute_relative_any_range_return);
     tcase_add_test(tc, test_packet_line_fields);
+    tcase_add_test(tc, test_outbound_win_syn);
     tcase_add_test(tc, test_flags_dot_and_none);
     tcase_add_test(tc, test_option_encoding_in_written_order);
     tcase_add_test(tc, test_outbound_ts_val_any_and_empty_list);
