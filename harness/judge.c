@@ -57,7 +57,7 @@ void tw_judge_expected_segment(const struct tw_packet *exp, const struct tw_judg
     out->dst = ctx->h_addr;
     out->sport = ctx->d_port;
     out->dport = ctx->h_port;
-    out->seq = got && reset_seq_zero(exp, got) ? 0 : ctx->d_iss + exp->seq;
+    out->seq = got && (reset_seq_zero(exp, got) || exp->seq_any) ? got->seq : ctx->d_iss + exp->seq;
     out->ack = (exp->flags & TW_ACK) && exp->has_ack ? ctx->h_isn + exp->ack : (got ? got->ack : 0);
     out->flags = exp->flags;
     out->window = (uint16_t)(exp->has_win ? exp->win : (got ? got->window : 0));
@@ -80,7 +80,7 @@ void tw_judge_inbound_segment(const struct tw_packet *in, const struct tw_judge_
     out->dst = in->has_dst ? in->dst : ctx->d_addr;
     out->sport = ctx->h_port;
     out->dport = ctx->d_port;
-    out->seq = ctx->h_isn + in->seq;
+    out->seq = ctx->h_isn + in->seq + (in->seq_wnd ? ctx->d_wnd : 0);
     out->ack = in->has_ack ? ctx->d_iss + in->ack : 0;
     out->flags = in->flags;
     out->window = (uint16_t)(in->has_win ? in->win : 65535);
@@ -160,7 +160,7 @@ int tw_judge_segment(const struct tw_packet *exp, const struct tw_segment *got,
         snprintf(msg, cap, "flags: expected [%s], got [%s]", w, g);
         return -1;
     }
-    if (got->seq - ctx->d_iss != exp->seq && !reset_seq_zero(exp, got)) {
+    if (!exp->seq_any && got->seq - ctx->d_iss != exp->seq && !reset_seq_zero(exp, got)) {
         snprintf(msg, cap, "seq: expected %d, got %d", (int)(int32_t)exp->seq,
                  (int)(int32_t)(got->seq - ctx->d_iss));
         return -1;

@@ -38,6 +38,8 @@ struct rs {
     uint16_t bind_port;
     struct tw_judge_ctx ctx;
     bool iss_known;
+    int d_ws;  /* the window shift D's last SYN offered, -1 without WS (ctx.d_wnd) */
+    bool h_ws; /* H's last SYN carried WS */
     int64_t tol;
     uint64_t prev; /* actual time of the previous event */
     struct qseg *q;
@@ -179,6 +181,13 @@ static int drain(struct rs *r, const struct tw_script_event *e)
         }
         if ((seg.flags & (TW_SYN | TW_ACK)) == TW_SYN)
             r->ctx.d_port = seg.sport; /* an active open: D's port is its own choice */
+        /* The window D advertises ("wnd" on inbound lines). RFC 7323 2.2-2.3:
+         * a SYN's window is never scaled, and scaling is on only when both
+         * SYNs carried WS (a shift above 14 counts as 14). */
+        if (seg.flags & TW_SYN)
+            r->d_ws = (seg.opt.has & TW_HAS_WSCALE) ? (seg.opt.wscale > 14 ? 14 : seg.opt.wscale) : -1;
+        r->ctx.d_wnd = (uint32_t)seg.window
+                       << (!(seg.flags & TW_SYN) && r->d_ws >= 0 && r->h_ws ? (unsigned)r->d_ws : 0u);
     }
     return 0;
 }
@@ -440,6 +449,12 @@ static int run_outbound(struct rs *r, const struct tw_script_event *e)
         add_segment(r, "got:     ", &got);
         return -1;
     }
+    /* "*:*" on a SYN line: D chose a new ISN (a new connection on the same
+     * 4-tuple); relative numbers from here on count from it. */
+    if (p->seq_any) {
+        r->ctx.d_iss = got.seq;
+        r->iss_known = true;
+    }
     /* D's TS val as the script wrote it maps inbound ecr values to D's clock. */
     for (unsigned i = 0; i < p->n_opts; i++)
         if (p->opts[i].kind == TW_POPT_TS && !p->opts[i].val_any && (got.opt.has & TW_HAS_TS))
@@ -457,6 +472,11 @@ static size_t build_inbound(struct rs *r, const struct tw_script_event *e, uint8
     enum tw_parse_err pe;
     size_t n, ip_len = r->s->ip_version == 6 ? 40 : 20;
     tw_judge_inbound_segment(p, &r->ctx, &seg);
+    if (p->flags & TW_SYN) {
+        r->h_ws = false;
+        for (unsigned i = 0; i < p->n_opts; i++)
+            r->h_ws = r->h_ws || p->opts[i].kind == TW_POPT_WSCALE;
+    }
     n = tw_segment_build(&seg, buf, cap, &pe);
     if (!n) {
         fail(r, e, "cannot build this segment: %s", tw_parse_strerror(pe));
@@ -893,6 +913,7 @@ static int runner_open(struct tw_runner **out, const struct tw_script *s, const 
     r->ops = cfg && cfg->ops ? cfg->ops : &tw_adapter_model;
     r->bind_port = cfg && cfg->d_port ? cfg->d_port : 8080;
     r->last_h = -1;
+    r->d_ws = -1;
     memset(&ac, 0, sizeof(ac));
     ac.family = s->ip_version;
     ac.profile = profile;

@@ -96,6 +96,10 @@ struct tw_judge_ctx {
     uint32_t ts_offset;  /* D's live TS val minus the script's, for inbound ecr */
     struct tw_addr d_addr, h_addr;
     uint16_t d_port, h_port;
+    /* "wnd" on inbound lines: the window D last advertised, in bytes (its
+     * window field, shifted by D's offered scale when both SYNs carried WS
+     * and the segment is not a SYN; RFC 7323 2.2-2.3). */
+    uint32_t d_wnd;
 };
 
 /* The segment an outbound line expects, with absolute numbers (for
