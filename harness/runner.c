@@ -473,9 +473,9 @@ static size_t build_inbound(struct rs *r, const struct tw_script_event *e, uint8
     size_t n, ip_len = r->s->ip_version == 6 ? 40 : 20;
     tw_judge_inbound_segment(p, &r->ctx, &seg);
     if (p->flags & TW_SYN) {
-        r->h_ws = false;
-        for (unsigned i = 0; i < p->n_opts; i++)
-            r->h_ws = r->h_ws || p->opts[i].kind == TW_POPT_WSCALE;
+        /* the options as they go on the wire (raw and kind/len items too) */
+        struct tw_options o;
+        r->h_ws = tw_options_parse(seg.opt.raw, seg.opt.raw_len, &o) == TW_PARSE_OK && (o.has & TW_HAS_WSCALE);
     }
     n = tw_segment_build(&seg, buf, cap, &pe);
     if (!n) {
