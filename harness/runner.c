@@ -180,6 +180,18 @@ static int drain(struct rs *r, const struct tw_script_event *e)
         }
         if ((seg.flags & (TW_SYN | TW_ACK)) == TW_SYN)
             r->ctx.d_port = seg.sport; /* an active open: D's port is its own choice */
+        /* The window D advertises ("wnd" on inbound lines). RFC 7323 2.2-2.3:
+         * a SYN's window is never scaled, and scaling is on only when both
+         * SYNs carried WS (a shift above 14 counts as 14). */
+        if (seg.flags & TW_SYN) {
+            /* also for "win syn": the window and shift of D's latest SYN */
+            r->ctx.d_syn_seen = true;
+            r->ctx.d_syn_win = seg.window;
+            r->ctx.d_syn_wscale = (seg.opt.has & TW_HAS_WSCALE) ? (int8_t)(seg.opt.wscale > 14 ? 14 : seg.opt.wscale) : -1;
+        }
+        r->ctx.d_wnd = (uint32_t)seg.window << (!(seg.flags & TW_SYN) && r->ctx.d_syn_wscale >= 0 && r->ctx.h_syn_ws
+                                                    ? (unsigned)r->ctx.d_syn_wscale
+                                                    : 0u);
     }
     return 0;
 }
@@ -450,18 +462,16 @@ static int run_outbound(struct rs *r, const struct tw_script_event *e)
         add_segment(r, "got:     ", &got);
         return -1;
     }
+    /* "*:*" on a SYN line: D chose a new ISN (a new connection on the same
+     * 4-tuple); relative numbers from here on count from it. */
+    if (p->seq_any) {
+        r->ctx.d_iss = got.seq;
+        r->iss_known = true;
+    }
     /* D's TS val as the script wrote it maps inbound ecr values to D's clock. */
     for (unsigned i = 0; i < p->n_opts; i++)
         if (p->opts[i].kind == TW_POPT_TS && !p->opts[i].val_any && (got.opt.has & TW_HAS_TS))
             r->ctx.ts_offset = got.opt.ts_val - p->opts[i].a;
-    if (got.flags & TW_SYN) {
-        /* For "win syn": the window and shift of D's latest SYN. */
-        r->ctx.d_syn_seen = true;
-        r->ctx.d_syn_win = got.window;
-        r->ctx.d_syn_wscale = (got.opt.has & TW_HAS_WSCALE)
-                                  ? (int8_t)(got.opt.wscale > 14 ? 14 : got.opt.wscale)
-                                  : -1;
-    }
     r->prev = q->t;
     r->qhead++;
     return 0;
@@ -476,11 +486,11 @@ static size_t build_inbound(struct rs *r, const struct tw_script_event *e, uint8
     size_t n, ip_len = r->s->ip_version == 6 ? 40 : 20;
     tw_judge_inbound_segment(p, &r->ctx, &seg);
     if (p->flags & TW_SYN) {
-        /* For "win syn": does H's SYN offer window scaling? */
+        /* For "win syn" and "wnd": do H's SYN's options, as they go on the
+         * wire, offer window scaling? */
         struct tw_options o;
         memset(&o, 0, sizeof(o));
-        tw_options_parse(seg.opt.raw, seg.opt.raw_len, &o);
-        r->ctx.h_syn_ws = (o.has & TW_HAS_WSCALE) != 0;
+        r->ctx.h_syn_ws = tw_options_parse(seg.opt.raw, seg.opt.raw_len, &o) == TW_PARSE_OK && (o.has & TW_HAS_WSCALE);
     }
     n = tw_segment_build(&seg, buf, cap, &pe);
     if (!n) {
@@ -955,6 +965,7 @@ static int runner_open(struct tw_runner **out, const struct tw_script *s, const 
     r->ops = cfg && cfg->ops ? cfg->ops : &tw_adapter_model;
     r->bind_port = cfg && cfg->d_port ? cfg->d_port : 8080;
     r->last_h = -1;
+    r->ctx.d_syn_wscale = -1;
     memset(&ac, 0, sizeof(ac));
     ac.family = s->ip_version;
     ac.profile = profile;

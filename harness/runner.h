@@ -110,6 +110,10 @@ struct tw_judge_ctx {
     uint16_t d_syn_win;
     int8_t d_syn_wscale; /* D's offered shift, capped at 14; -1 without WS */
     bool h_syn_ws;
+    /* "wnd" on inbound lines: the window D last advertised, in bytes (its
+     * window field, shifted by D's offered scale when both SYNs carried WS
+     * and the segment is not a SYN; RFC 7323 2.2-2.3). */
+    uint32_t d_wnd;
 };
 
 /* The segment an outbound line expects, with absolute numbers (for

@@ -446,6 +446,70 @@ static int parse_seq_range(struct ps *p, uint32_t *seq, uint16_t *len)
     return 0;
 }
 
+/* One end of a packet line's SEQ:END: a number, or (inbound, threeway) "wnd",
+ * "wnd+N", "wnd-N": relative to the window D last advertised (see the runner). */
+static int read_seq_term(struct ps *p, uint32_t *out, bool *wnd, const char *what)
+{
+    *wnd = false;
+    if (!peek_word(p, "wnd"))
+        return read_seq(p, out, what);
+    skip_ws(p);
+    p->i += 3;
+    *wnd = true;
+    *out = 0;
+    if (p->i < p->len && (p->line[p->i] == '+' || p->line[p->i] == '-')) {
+        bool neg = p->line[p->i++] == '-';
+        int64_t v;
+        size_t col = p->i;
+        if (p->i >= p->len || !isdigit((unsigned char)p->line[p->i]))
+            return fail_at(p, col, "expected a number after 'wnd%c' in %s", neg ? '-' : '+', what);
+        if (read_ranged(p, 0, INT64_C(4294967295), &v, what))
+            return -1;
+        *out = neg ? (uint32_t)-v : (uint32_t)v;
+    }
+    return 0;
+}
+
+/* A packet line's SEQ:END(LEN), with the threeway forms: "wnd[+-N]" on
+ * inbound lines (both ends), "*:*" on outbound SYN lines (any ISN, learned
+ * again from that segment). */
+static int parse_packet_seq_range(struct ps *p, struct tw_packet *pk)
+{
+    uint32_t end;
+    int64_t l;
+    size_t col;
+    bool wnd_seq, wnd_end;
+    skip_ws(p);
+    col = p->i;
+    if (p->i < p->len && p->line[p->i] == '*') {
+        p->i++;
+        if (expect_ch(p, ':', "in *:*(LEN)") || expect_ch(p, '*', "in *:*(LEN)") ||
+            expect_ch(p, '(', "in *:*(LEN)") ||
+            read_ranged(p, 0, TW_MAX_PAYLOAD, &l, "the payload length") || expect_ch(p, ')', "in *:*(LEN)"))
+            return -1;
+        if (pk->dir != TW_DIR_OUT || !(pk->flags & TW_SYN))
+            return fail_at(p, col, "'*:*' (any ISN) applies to outbound SYN and SYN-ACK lines only");
+        pk->seq_any = true;
+        pk->seq = 0;
+        pk->len = (uint16_t)l;
+        return 0;
+    }
+    if (read_seq_term(p, &pk->seq, &wnd_seq, "a sequence number") || expect_ch(p, ':', "in SEQ:END(LEN)") ||
+        read_seq_term(p, &end, &wnd_end, "the end sequence number") || expect_ch(p, '(', "in SEQ:END(LEN)") ||
+        read_ranged(p, 0, TW_MAX_PAYLOAD, &l, "the payload length") || expect_ch(p, ')', "in SEQ:END(LEN)"))
+        return -1;
+    if (wnd_seq != wnd_end)
+        return fail_at(p, col, "SEQ:END(LEN): write both SEQ and END relative to 'wnd', or neither");
+    if (wnd_seq && pk->dir != TW_DIR_IN)
+        return fail_at(p, col, "'wnd' (D's advertised window) applies to inbound (<) packets only");
+    if ((uint32_t)(end - pk->seq) != (uint32_t)l)
+        return fail_at(p, col, "SEQ:END(LEN): END - SEQ is %u but LEN is %lld", (unsigned)(end - pk->seq),
+                       (long long)l);
+    pk->seq_wnd = wnd_seq;
+    pk->len = (uint16_t)l;
+    return 0;
+}
+
 static size_t popt_size(const struct tw_popt *o)
 {
     switch (o->kind) {
@@ -652,7 +716,7 @@ static int parse_packet(struct ps *p, struct tw_script_event *e, enum tw_dir dir
     memset(pk, 0, sizeof(*pk));
     pk->dir = dir;
     e->kind = TW_SEV_PACKET;
-    if (parse_flags(p, &pk->flags) || parse_seq_range(p, &pk->seq, &pk->len))
+    if (parse_flags(p, &pk->flags) || parse_packet_seq_range(p, pk))
         return -1;
     for (;;) {
         char c = peek(p);
@@ -1457,17 +1521,23 @@ int tw_script_parse_file(const char *path, struct tw_script *out, struct tw_scri
     return rc;
 }
 
+/* Tags of two kinds: a capitalised one names a profile (C, S), any other a
+ * stack (model, linux, lwip...). A line applies when each kind it names
+ * includes the run's: [C,model] is C on the model, [S,linux] S on linux. */
 bool tw_script_event_applies(const struct tw_script *s, const struct tw_script_event *e,
                              const char *const *names, size_t n_names)
 {
+    bool named[2] = {false, false}, matched[2] = {false, false};
     if (!e->profiles)
         return true;
     for (unsigned i = 0; i < s->n_profiles; i++) {
         if (!(e->profiles & (1u << i)))
             continue;
+        int kind = isupper((unsigned char)s->profile_names[i][0]) ? 0 : 1;
+        named[kind] = true;
         for (size_t j = 0; j < n_names; j++)
             if (names[j] && !strcmp(s->profile_names[i], names[j]))
-                return true;
+                matched[kind] = true;
     }
-    return false;
+    return (!named[0] || matched[0]) && (!named[1] || matched[1]);
 }

@@ -80,6 +80,8 @@ struct tw_packet {
     enum tw_dir dir;
     uint8_t flags;   /* TW_SYN ... from "S . F R P U E W" ("-" = none) */
     uint32_t seq;    /* relative, mod 2^32 (see the runner) */
+    bool seq_wnd;    /* inbound "wnd+N": seq is N past H's ISN + the window D last advertised */
+    bool seq_any;    /* outbound SYN "*:*": any ISN; the runner learns D's ISN again from it */
     uint16_t len;    /* payload bytes: END - SEQ */
     bool has_ack;
     uint32_t ack;
@@ -245,9 +247,11 @@ int tw_script_parse_text(const char *path, const char *text, size_t len, struct 
                          struct tw_script_error *err);
 void tw_script_cleanup(struct tw_script *s);
 
-/* Whether an event applies under a set of profile names (e.g. {"C",
- * "model"}): an untagged line always does, a tagged one if any tag is in
- * the set. */
+/* Whether an event applies under a set of names (the run's profile and
+ * stack, e.g. {"C", "model"}): an untagged line always does. Tags are of two
+ * kinds, profiles (capitalised: C, S) and stacks (model, linux...): a tagged
+ * line applies when, for each kind among its tags, one of them is in the set
+ * ([C,model]: profile C and stack model). */
 bool tw_script_event_applies(const struct tw_script *s, const struct tw_script_event *e,
                              const char *const *names, size_t n_names);
 

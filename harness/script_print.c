@@ -156,7 +156,15 @@ static void print_packet(FILE *f, const struct tw_packet *p)
     char addr[64];
     fputs(p->dir == TW_DIR_IN ? "< " : "> ", f);
     print_flags(f, p->flags);
-    fprintf(f, " %u:%u(%u)", (unsigned)p->seq, (unsigned)(p->seq + p->len), (unsigned)p->len);
+    if (p->seq_any) {
+        fprintf(f, " *:*(%u)", (unsigned)p->len);
+    } else if (p->seq_wnd) {
+        uint32_t end = p->seq + p->len;
+        fprintf(f, " wnd%+lld:wnd%+lld(%u)", (long long)(int32_t)p->seq, (long long)(int32_t)end,
+                (unsigned)p->len);
+    } else {
+        fprintf(f, " %u:%u(%u)", (unsigned)p->seq, (unsigned)(p->seq + p->len), (unsigned)p->len);
+    }
     if (p->has_ack)
         fprintf(f, " ack %u", (unsigned)p->ack);
     if (p->has_win)

@@ -1,6 +1,7 @@
 /* The judge's messages and end-to-end runs of inline scripts through the
  * model adapter, on virtual time. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -544,6 +545,49 @@ START_TEST(test_remote_isn_offsets_inbound_seq)
 }
 END_TEST
 
+START_TEST(test_wnd_is_the_window_d_advertised)
+{
+    static const char listener[] = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                   "+0 setsockopt(3, SOL_SOCKET, SO_RCVBUF, [1000], 4) = 0\n"
+                                   "+0 bind(3, ..., ...) = 0\n+0 listen(3, 1) = 0\n"
+                                   "+0 < S 0:0(0) win 65535 <mss 1460>\n"
+                                   "+0 > S. 0:0(0) ack 1 win 1000 <mss 1460>\n";
+    char text[1024];
+    /* RCV.NXT+RCV.WND-1 = IRS+W is in the window, IRS+W+1 is not */
+    snprintf(text, sizeof(text), "%s+0 < . wnd:wnd(0) ack 1\n+0 state ESTABLISHED\n", listener);
+    ASSERT_PASS(text);
+    snprintf(text, sizeof(text), "%s+0 < . wnd+1:wnd+1(0) ack 1\n+0 > . 1:1(0) ack 1\n+0 state SYN-RECEIVED\n",
+             listener);
+    ASSERT_PASS(text);
+    snprintf(text, sizeof(text), "%s+0 < . wnd+1:wnd+1(0) ack 1\n+0 state ESTABLISHED\n", listener);
+    ASSERT_FAIL_WITH(text, "state: expected ESTABLISHED, got SYN-RECEIVED");
+    /* scaled (both SYNs carry WS 7): D's challenge ACK says 511, which is
+     * 65408 bytes, so IRS+65408+200 lies outside the window */
+    ASSERT_PASS("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                "+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 65535 <mss 1460,nop,wscale 7>\n"
+                "+0 > S. 0:0(0) ack 1 <mss 1460,nop,wscale 7>\n+0 < . 1:1(0) ack 1 win 257\n"
+                "+0 accept(3, ..., ...) = 4\n+0 < R 100:100(0) win 0\n+0 > . 1:1(0) ack 1 win 511\n"
+                "+0 < R wnd+200:wnd+200(0) win 0\n+0 silence 0.1\n+0 state ESTABLISHED\n");
+}
+END_TEST
+
+START_TEST(test_any_isn_line_learns_the_new_iss)
+{
+    /* one second later the same 4-tuple gets another ISN (RFC 6528's clock):
+     * "*:*" takes it, and "ack 1" on the next line counts from it */
+    static const char text[] = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                               "+0 listen(3, 1) = 0\n+0 < S 0:0(0) win 65535 <mss 1460>\n"
+                               "+0 > S. 0:0(0) ack 1 <mss 1460>\n+0 < R 1:1(0) win 0\n"
+                               "+1 < S 0:0(0) win 65535 <mss 1460>\n+0 > S. %s ack 1 <mss 1460>\n"
+                               "+0 < . 1:1(0) ack 1 win 257\n+0 accept(3, ..., ...) = 4\n";
+    char buf[1024];
+    snprintf(buf, sizeof(buf), text, "*:*(0)");
+    ASSERT_PASS(buf);
+    snprintf(buf, sizeof(buf), text, "0:0(0)");
+    ASSERT_FAIL_WITH(buf, "seq: expected 0, got 250000");
+}
+END_TEST
+
 START_TEST(test_case_port_is_in_range_and_stable)
 {
     uint16_t a = tw_case_port("conformance/listen/a.pkt");
@@ -634,6 +678,8 @@ static Suite *runner_suite(void)
     tcase_add_test(m, test_icmp_port_unreachable_aborts_syn_sent);
     tcase_add_test(m, test_ipv6_passive_handshake);
     tcase_add_test(m, test_remote_isn_offsets_inbound_seq);
+    tcase_add_test(m, test_wnd_is_the_window_d_advertised);
+    tcase_add_test(m, test_any_isn_line_learns_the_new_iss);
     tcase_add_test(m, test_case_port_is_in_range_and_stable);
     tcase_add_test(m, test_time_free_cases);
     suite_add_tcase(s, j);

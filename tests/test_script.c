@@ -205,11 +205,35 @@ START_TEST(test_shell_silence_state_and_tags)
     ck_assert_int_eq(S.events[1].u.silence_usecs, 500000);
     ck_assert_str_eq(S.events[2].u.state, "SYN-RECEIVED");
     ck_assert_uint_eq(S.n_profiles, 3);
-    const char *c[] = {"C"}, *st[] = {"S"}, *l[] = {"linux", "model"};
+    const char *c[] = {"C"}, *st[] = {"S"}, *cl[] = {"C", "linux"}, *sl[] = {"S", "linux"},
+               *cm[] = {"C", "model"};
     ck_assert(tw_script_event_applies(&S, &S.events[3], st, 1));
     ck_assert(!tw_script_event_applies(&S, &S.events[3], c, 1));
-    ck_assert(tw_script_event_applies(&S, &S.events[4], l, 2));
+    ck_assert(tw_script_event_applies(&S, &S.events[3], sl, 2));
+    /* a profile tag and a stack tag: both must hold */
+    ck_assert(tw_script_event_applies(&S, &S.events[4], cl, 2));
+    ck_assert(!tw_script_event_applies(&S, &S.events[4], sl, 2));
+    ck_assert(!tw_script_event_applies(&S, &S.events[4], cm, 2));
     ck_assert(tw_script_event_applies(&S, &S.events[0], c, 1));
+}
+END_TEST
+
+START_TEST(test_window_relative_seq_and_any_isn)
+{
+    const struct tw_packet *p;
+    PARSE_OK("0 < R wnd:wnd(0) win 0\n+0 < P. wnd-1:wnd(1) ack 1\n+0 < . wnd+2:wnd+2(0) ack 1\n"
+             "+0 > S. *:*(0) ack 1 <...>\n+0 < . 5:5(0) ack 1\n");
+    p = &S.events[0].u.pkt;
+    ck_assert(p->seq_wnd && !p->seq_any);
+    ck_assert_uint_eq(p->seq, 0);
+    p = &S.events[1].u.pkt;
+    ck_assert(p->seq_wnd);
+    ck_assert_uint_eq(p->seq, 0xffffffffu);
+    ck_assert_uint_eq(p->len, 1);
+    ck_assert_uint_eq(S.events[2].u.pkt.seq, 2);
+    p = &S.events[3].u.pkt;
+    ck_assert(p->seq_any && !p->seq_wnd);
+    ck_assert(!S.events[4].u.pkt.seq_wnd && !S.events[4].u.pkt.seq_any);
 }
 END_TEST
 
@@ -320,6 +344,13 @@ static const struct bad {
     {"--ip_version=ipv6\n0 < icmp source_quench\n", 2, 10, "no ICMPv6"},
     {"0 < S 0:0(0) <kind 30 len 4 0xzz>\n", 1, 31, "hex"},
     {"0 < S 99999999999:0(0)\n", 1, 7, "out of range"},
+    {"0 > . wnd:wnd(0)\n", 1, 7, "inbound (<) packets only"},
+    {"0 < . wnd:5(0)\n", 1, 7, "relative to 'wnd', or neither"},
+    {"0 < . wnd+:wnd(0)\n", 1, 11, "expected a number after 'wnd+'"},
+    {"0 < . wnd+1:wnd+3(1)\n", 1, 7, "END - SEQ"},
+    {"0 > . *:*(0)\n", 1, 7, "outbound SYN and SYN-ACK lines only"},
+    {"0 < S *:*(0)\n", 1, 7, "outbound SYN and SYN-ACK lines only"},
+    {"0 > S *:5(0)\n", 1, 9, "expected '*' in *:*(LEN)"},
 };
 
 START_TEST(test_malformed_snippet_reports_line_and_column)
@@ -343,6 +374,7 @@ static Suite *script_suite(void)
     tcase_add_test(tc, test_times_absolute_relative_any_range_return);
     tcase_add_test(tc, test_packet_line_fields);
     tcase_add_test(tc, test_outbound_win_syn);
+    tcase_add_test(tc, test_window_relative_seq_and_any_isn);
     tcase_add_test(tc, test_flags_dot_and_none);
     tcase_add_test(tc, test_option_encoding_in_written_order);
     tcase_add_test(tc, test_outbound_ts_val_any_and_empty_list);
