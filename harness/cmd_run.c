@@ -593,7 +593,9 @@ static void run_usage(FILE *f)
             "                       (on linux: its own namespace and TAP); the report keeps\n"
             "                       the cases' order\n"
             "  --tolerance-usecs N  timing tolerance (default: the script's --tolerance_usecs,\n"
-            "                       else 0 on the model)\n\n"
+            "                       else the stack's: 0 on the model, 40000 on linux, which\n"
+            "                       also lets a timer be late by 0.127 of its interval, at\n"
+            "                       most 2.5 s more; see docs/script-format.md)\n\n"
             "Exit: 0 no case failed, 1 a case failed, 2 bad input (arguments, scripts).\n");
 }
 
