@@ -100,6 +100,13 @@ struct tw_adapter_ops {
     const char *stack_tag;
     /* Default --tolerance_usecs on this stack. */
     int64_t default_tolerance_usecs;
+    /* Lateness allowance for timers (0 on the model, whose time is exact):
+     * an event may come late by the tolerance plus late_per_mille/1000 of
+     * the interval being timed, at most late_max_usecs more. The interval
+     * runs from the last event that could have armed a timer (a packet
+     * either way, a syscall, a shell line; not silence or state lines). */
+    uint32_t late_per_mille;
+    int64_t late_max_usecs;
     /* Optional (NULL if none): one line for the report on what ran the case,
      * e.g. "linux 6.18.44, tcp_syncookies=1, tcp_timestamps=1, ..."; valid
      * until the next call or close. */

@@ -785,5 +785,11 @@ const struct tw_adapter_ops tw_adapter_linux = {
     .rows = NULL,
     .stack_tag = "linux",
     .default_tolerance_usecs = 40000, /* timer wheel: a 1-2 s timer fires up to 32 ms late at HZ=250 */
+    /* The timer wheel files a timer at a level whose granularity is at most
+     * 8/63 (0.127) of the timeout (kernel/time/timer.c: LVL_CLK_SHIFT 3, 64 slots)
+     * and fires it at the next granularity boundary: a 3 s RTO may fire
+     * 256 ms late at HZ=250, the 120 s TCP_RTO_MAX 2.048 s late. */
+    .late_per_mille = 127,
+    .late_max_usecs = 2500000,
     .describe = linux_describe,
 };

@@ -412,6 +412,76 @@ START_TEST(test_time_range_accepts_retransmission)
 }
 END_TEST
 
+/* The lateness allowance of a real stack (adapter.h: late_per_mille), shown
+ * on the model's exact timing through a copy of its adapter that claims
+ * one: SYNs at 0, 1, 3, 7, 15, 31, 63, 123 s. */
+static struct tw_adapter_ops late_model;
+
+static enum tw_case_status run_late(const char *lines)
+{
+    static const char head[] = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                               "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                               "+0 connect(3, ..., ...) = -1 EINPROGRESS\n"
+                               "+0 > S 0:0(0) <...>\n";
+    char text[1024];
+    struct tw_script_error e;
+    struct tw_run_config cfg = {.ops = &late_model, .profile = NULL, .tolerance_usecs = 0};
+    late_model = tw_adapter_model;
+    late_model.late_per_mille = 125;
+    late_model.late_max_usecs = 2000000;
+    snprintf(text, sizeof(text), "%s%s", head, lines);
+    tw_script_cleanup(&S);
+    tw_case_result_cleanup(&R);
+    ck_assert_msg(tw_script_parse_text("late.pkt", text, strlen(text), &S, &e) == 0, "%s", e.message);
+    tw_run_case(&S, &cfg, &R);
+    return R.status;
+}
+
+START_TEST(test_late_allowance_accepts_late_within_a_share_of_the_interval)
+{
+    /* due at 0.9, sent at 1.0: 100 ms late, 1/8 of 0.9 s allows 112.5 ms */
+    ck_assert_msg(run_late("+0.9 > S 0:0(0) <...>\n") == TW_CASE_PASS, "%s", R.message);
+    /* due at 120.9 after 63: 2.1 s late is under 1/8 of 57.9 s, but over the 2 s bound */
+    ck_assert_msg(run_late("1 > S 0:0(0) <...>\n3 > S 0:0(0) <...>\n7 > S 0:0(0) <...>\n"
+                           "15 > S 0:0(0) <...>\n31 > S 0:0(0) <...>\n63 > S 0:0(0) <...>\n"
+                           "+58.1 > S 0:0(0) <...>\n") == TW_CASE_PASS,
+                  "%s", R.message);
+}
+END_TEST
+
+START_TEST(test_late_allowance_rejects_beyond_and_never_early)
+{
+    ck_assert_int_eq(run_late("+0.88 > S 0:0(0) <...>\n"), TW_CASE_FAIL); /* 120 ms > 110 ms */
+    ck_assert_ptr_nonnull(strstr(R.message, "late.pkt:5: time: expected 0.880000, got 1.000000"));
+    ck_assert_int_eq(run_late("+1.05 > S 0:0(0) <...>\n"), TW_CASE_FAIL); /* early: only the tolerance */
+    ck_assert_ptr_nonnull(strstr(R.message, "time: expected 1.050000, got 1.000000"));
+    ck_assert_int_eq(run_late("1 > S 0:0(0) <...>\n3 > S 0:0(0) <...>\n7 > S 0:0(0) <...>\n"
+                              "15 > S 0:0(0) <...>\n31 > S 0:0(0) <...>\n63 > S 0:0(0) <...>\n"
+                              "+57.9 > S 0:0(0) <...>\n"),
+                     TW_CASE_FAIL); /* 2.1 s: the bound */
+    ck_assert_ptr_nonnull(strstr(R.message, "time: expected 120.900000, got 123.000000"));
+}
+END_TEST
+
+START_TEST(test_late_allowance_runs_from_before_a_silence)
+{
+    /* due at 2.8, sent at 3: 200 ms late after a timer armed at 1 (1/8 of 1.8 s
+     * is 225 ms), although the silence ended only 0.3 s before */
+    ck_assert_msg(run_late("1 > S 0:0(0) <...>\n+0 silence 1.5\n+0.3 > S 0:0(0) <...>\n") == TW_CASE_PASS,
+                  "%s", R.message);
+}
+END_TEST
+
+START_TEST(test_model_time_stays_exact)
+{
+    ASSERT_FAIL_WITH("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                     "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                     "+0 connect(3, ..., ...) = -1 EINPROGRESS\n"
+                     "+0 > S 0:0(0) <...>\n+0.9 > S 0:0(0) <...>\n",
+                     "inline.pkt:5: time: expected 0.900000, got 1.000000");
+}
+END_TEST
+
 START_TEST(test_wrong_ack_fails_with_both_segments)
 {
     ASSERT_FAIL_WITH("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
@@ -665,6 +735,10 @@ static Suite *runner_suite(void)
     tcase_add_test(m, test_syn_retransmission_at_one_virtual_second);
     tcase_add_test(m, test_retransmission_at_wrong_time_fails);
     tcase_add_test(m, test_time_range_accepts_retransmission);
+    tcase_add_test(m, test_late_allowance_accepts_late_within_a_share_of_the_interval);
+    tcase_add_test(m, test_late_allowance_rejects_beyond_and_never_early);
+    tcase_add_test(m, test_late_allowance_runs_from_before_a_silence);
+    tcase_add_test(m, test_model_time_stays_exact);
     tcase_add_test(m, test_wrong_ack_fails_with_both_segments);
     tcase_add_test(m, test_unexpected_segment_fails);
     tcase_add_test(m, test_missing_segment_fails);
