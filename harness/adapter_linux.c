@@ -70,6 +70,7 @@ struct tw_adapter {
 static struct tw_netns g_ns = {.tap_fd = -1};
 static bool g_ns_ok;
 static bool g_ns_dirty;
+static char g_ns_desc[1024]; /* tw_netns_describe of this namespace, "" until read */
 static int g_diag = -1; /* NETLINK_SOCK_DIAG in the current namespace */
 
 static uint64_t mono_ns(void)
@@ -130,8 +131,9 @@ static int diag_state(int af, const struct tuple *t)
 }
 
 /* Destroy every TCP socket of one family in the namespace; the number
- * still there afterwards (those sock_diag could not destroy). */
-static int diag_sweep(int af)
+ * still there afterwards (those sock_diag could not destroy), and in
+ * *found how many there were. */
+static int diag_sweep(int af, unsigned *found)
 {
     struct diag_req q;
     struct inet_diag_sockid ids[256];
@@ -166,6 +168,7 @@ static int diag_sweep(int af)
                 left++;
         }
     }
+    *found = n_ids + (unsigned)left;
     for (unsigned i = 0; i < n_ids; i++) {
         struct {
             struct nlmsghdr h;
@@ -190,6 +193,7 @@ static int diag_sweep(int af)
 
 static void drop_namespace(void)
 {
+    g_ns_desc[0] = 0;
     tw_netns_release(&g_ns);
     if (g_diag >= 0)
         close(g_diag);
@@ -255,10 +259,12 @@ static void linux_close(struct tw_adapter *a)
         close(a->socks[i].fd);
     }
     if (g_ns_ok) {
-        int l4 = diag_sweep(AF_INET), l6 = diag_sweep(AF_INET6);
+        unsigned f4 = 0, f6 = 0, again = 0;
+        int l4 = diag_sweep(AF_INET, &f4), l6 = diag_sweep(AF_INET6, &f6);
         left = (l4 < 0 || l6 < 0) ? 1 : l4 + l6;
-        if (!left) /* confirm: a second sweep finds nothing */
-            left = diag_sweep(AF_INET) + diag_sweep(AF_INET6);
+        if (!left && f4 + f6) { /* confirm: a second sweep finds nothing */
+            left = diag_sweep(AF_INET, &again) + diag_sweep(AF_INET6, &again);
+        }
     }
     if (left)
         g_ns_dirty = true;
@@ -704,6 +710,7 @@ static int linux_shell(struct tw_adapter *a, const char *cmd, char *err, size_t 
     /* Whatever it changes stays in this namespace; the next case gets a
      * fresh one. */
     g_ns_dirty = true;
+    g_ns_desc[0] = 0; /* a sysctl may change what describe() reports */
     log_append(a->shell_log, sizeof(a->shell_log), cmd);
     fflush(NULL);
     pid = fork();
@@ -754,7 +761,13 @@ static int linux_shell(struct tw_adapter *a, const char *cmd, char *err, size_t 
 
 static const char *linux_describe(struct tw_adapter *a)
 {
-    size_t n = tw_netns_describe(a->desc, sizeof(a->desc));
+    /* The namespace's sysctls change only by a case's shell lines (which
+     * make the next case take a fresh namespace): read them once. */
+    if (!g_ns_desc[0])
+        tw_netns_describe(g_ns_desc, sizeof(g_ns_desc));
+    size_t n = (size_t)snprintf(a->desc, sizeof(a->desc), "%s", g_ns_desc);
+    if (n >= sizeof(a->desc))
+        n = sizeof(a->desc) - 1;
     if (a->shell_log[0] && n + 1 < sizeof(a->desc))
         snprintf(a->desc + n, sizeof(a->desc) - n, " (case ran: %s)", a->shell_log);
     return a->desc;

@@ -1108,8 +1108,9 @@ void tw_runner_finish(struct tw_runner *run, struct tw_case_result *res)
     memset(res, 0, sizeof(*res));
     if (r->ops->rows)
         r->ops->rows(r->ad, res->rows);
-    if (r->ops->describe && r->ops->describe(r->ad))
-        res->stack_desc = dup_text("%s", r->ops->describe(r->ad));
+    const char *desc = r->ops->describe ? r->ops->describe(r->ad) : NULL;
+    if (desc)
+        res->stack_desc = dup_text("%s", desc);
     res->virtual_us = r->ops->now(r->ad);
     r->ops->close(r->ad);
     res->status = r->failed ? TW_CASE_FAIL : TW_CASE_PASS;
