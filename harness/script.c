@@ -1524,6 +1524,22 @@ int tw_script_parse_file(const char *path, struct tw_script *out, struct tw_scri
 /* Tags of two kinds: a capitalised one names a profile (C, S), any other a
  * stack (model, linux, lwip...). A line applies when each kind it names
  * includes the run's: [C,model] is C on the model, [S,linux] S on linux. */
+/* [rfc]: the RFC's behaviour, which the model shows; it applies on the
+ * model and on every stack that has no lines of its own in this script (a
+ * stack with a declared deviation states its behaviour in [linux] lines, and
+ * every other stack is judged by the RFC's). */
+static bool rfc_applies(const struct tw_script *s, const char *stack)
+{
+    if (isupper((unsigned char)stack[0]))
+        return false; /* a profile name */
+    if (!strcmp(stack, "model"))
+        return true;
+    for (unsigned i = 0; i < s->n_profiles; i++)
+        if (!strcmp(s->profile_names[i], stack))
+            return false;
+    return true;
+}
+
 bool tw_script_event_applies(const struct tw_script *s, const struct tw_script_event *e,
                              const char *const *names, size_t n_names)
 {
@@ -1536,7 +1552,8 @@ bool tw_script_event_applies(const struct tw_script *s, const struct tw_script_e
         int kind = isupper((unsigned char)s->profile_names[i][0]) ? 0 : 1;
         named[kind] = true;
         for (size_t j = 0; j < n_names; j++)
-            if (names[j] && !strcmp(s->profile_names[i], names[j]))
+            if (names[j] && (!strcmp(s->profile_names[i], names[j]) ||
+                             (!strcmp(s->profile_names[i], "rfc") && rfc_applies(s, names[j]))))
                 matched[kind] = true;
     }
     return (!named[0] || matched[0]) && (!named[1] || matched[1]);

@@ -218,6 +218,24 @@ START_TEST(test_shell_silence_state_and_tags)
 }
 END_TEST
 
+/* [rfc]: on the model, and on any stack without lines of its own here. */
+START_TEST(test_rfc_tag_applies_to_stacks_without_their_own_lines)
+{
+    PARSE_OK("[rfc] +0 > . 1:1(0) ack 1\n[linux] +0 > R. 1:1(0) ack 1\n[model] +0 silence 100\n"
+             "[C,rfc] +0 > . 1:1(0) ack 1\n");
+    const char *cm[] = {"C", "model"}, *cl[] = {"C", "linux"}, *cw[] = {"C", "lwip"}, *sw[] = {"S", "lwip"};
+    ck_assert(tw_script_event_applies(&S, &S.events[0], cm, 2));
+    ck_assert(!tw_script_event_applies(&S, &S.events[0], cl, 2)); /* linux states its own */
+    ck_assert(tw_script_event_applies(&S, &S.events[0], cw, 2));  /* lwip is judged by the RFC */
+    ck_assert(!tw_script_event_applies(&S, &S.events[1], cw, 2));
+    ck_assert(!tw_script_event_applies(&S, &S.events[2], cw, 2)); /* [model] stays the model's */
+    ck_assert(tw_script_event_applies(&S, &S.events[2], cm, 2));
+    ck_assert(tw_script_event_applies(&S, &S.events[3], cw, 2));
+    ck_assert(!tw_script_event_applies(&S, &S.events[3], sw, 2));
+    ck_assert(!tw_script_event_applies(&S, &S.events[3], cl, 2));
+}
+END_TEST
+
 START_TEST(test_window_relative_seq_and_any_isn)
 {
     const struct tw_packet *p;
@@ -382,6 +400,7 @@ static Suite *script_suite(void)
     tcase_add_test(tc, test_icmp_lines_both_forms);
     tcase_add_test(tc, test_syscalls_with_args);
     tcase_add_test(tc, test_shell_silence_state_and_tags);
+    tcase_add_test(tc, test_rfc_tag_applies_to_stacks_without_their_own_lines);
     tcase_add_test(tc, test_long_script_grows_without_limit);
     tcase_add_test(tc, test_line_too_long_is_an_error);
     tcase_add_test(tc, test_missing_file_is_an_error);
