@@ -38,6 +38,7 @@ struct rs {
     uint16_t bind_port;
     struct tw_judge_ctx ctx;
     bool iss_known;
+    bool ts_known; /* ctx.ts_offset learned from a segment D sent */
     int64_t tol;
     uint64_t prev; /* actual time of the previous event */
     struct qseg *q;
@@ -382,6 +383,29 @@ static uint64_t event_time(const struct rs *r, const struct tw_time *t, bool end
 
 /* ---- events ---------------------------------------------------------------- */
 
+/* D's TS val as the script wrote it maps inbound ecr values to D's clock
+ * (judge.c): a numeric val on the line names D's clock at that segment. A
+ * line that leaves D's val free (`<...>`, or `TS val *`) names nothing, so
+ * until a val has been learned, the first segment carrying a timestamp that
+ * such a line matches is D's clock at the script's 0: the val cases write on
+ * D's first SYN or SYN,ACK. D's SYN may carry no timestamp at all (a stack
+ * without RFC 7323): a later segment with one then sets the clock. */
+static void learn_ts(struct rs *r, const struct tw_packet *p, const struct tw_segment *got)
+{
+    if (!(got->opt.has & TW_HAS_TS))
+        return;
+    for (unsigned i = 0; i < p->n_opts; i++)
+        if (p->opts[i].kind == TW_POPT_TS && !p->opts[i].val_any) {
+            r->ctx.ts_offset = got->opt.ts_val - p->opts[i].a;
+            r->ts_known = true;
+            return;
+        }
+    if (!r->ts_known) {
+        r->ctx.ts_offset = got->opt.ts_val;
+        r->ts_known = true;
+    }
+}
+
 static int run_outbound(struct rs *r, const struct tw_script_event *e)
 {
     const struct tw_packet *p = &e->u.pkt;
@@ -440,10 +464,7 @@ static int run_outbound(struct rs *r, const struct tw_script_event *e)
         add_segment(r, "got:     ", &got);
         return -1;
     }
-    /* D's TS val as the script wrote it maps inbound ecr values to D's clock. */
-    for (unsigned i = 0; i < p->n_opts; i++)
-        if (p->opts[i].kind == TW_POPT_TS && !p->opts[i].val_any && (got.opt.has & TW_HAS_TS))
-            r->ctx.ts_offset = got.opt.ts_val - p->opts[i].a;
+    learn_ts(r, p, &got);
     r->prev = q->t;
     r->qhead++;
     return 0;

@@ -414,6 +414,133 @@ START_TEST(test_case_port_is_in_range_and_stable)
 }
 END_TEST
 
+/* ---- D's timestamp clock, learned from what D sent --------------------------- */
+
+/* The TSval of every segment D sent, and the TSecr of every one H injected,
+ * in order (the trace hook sees both). */
+struct ts_trace {
+    uint32_t d_val[8], h_ecr[8];
+    unsigned n_d, n_h;
+};
+
+static void ts_trace_hook(void *ctx, uint64_t t, bool from_d, const uint8_t *pkt, size_t len)
+{
+    struct ts_trace *tt = ctx;
+    struct tw_segment seg;
+    (void)t;
+    if (tw_segment_parse(pkt, len, 0, &seg) != TW_PARSE_OK || !(seg.opt.has & TW_HAS_TS))
+        return;
+    if (from_d && tt->n_d < 8)
+        tt->d_val[tt->n_d++] = seg.opt.ts_val;
+    if (!from_d && tt->n_h < 8)
+        tt->h_ecr[tt->n_h++] = seg.opt.ts_ecr;
+}
+
+static enum tw_case_status run_ts_traced(const char *text, struct ts_trace *tt)
+{
+    struct tw_script_error e;
+    struct tw_run_config cfg = {.tolerance_usecs = -1, .trace = ts_trace_hook, .trace_ctx = tt};
+    memset(tt, 0, sizeof(*tt));
+    tw_script_cleanup(&S);
+    tw_case_result_cleanup(&R);
+    ck_assert_msg(tw_script_parse_text("inline.pkt", text, strlen(text), &S, &e) == 0, "%d:%d: %s",
+                  e.line, e.column, e.message);
+    tw_run_case(&S, &cfg, &R);
+    return R.status;
+}
+
+START_TEST(test_any_options_syn_names_d_ts_val_zero)
+{
+    /* `<...>` says nothing of D's val: D's first timestamp is the script's
+     * 0, so the SYN,ACK's ecr 0 echoes exactly what D's SYN carried. */
+    struct ts_trace tt;
+    ck_assert_int_eq(run_ts_traced("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                   "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                                   "+1 connect(3, ..., ...) = -1 EINPROGRESS\n"
+                                   "+0 > S 0:0(0) <...>\n"
+                                   "+.1 < S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>\n"
+                                   "+0 > . 1:1(0) ack 1 <...>\n",
+                                   &tt),
+                     TW_CASE_PASS);
+    ck_assert_uint_eq(tt.n_d, 2);
+    ck_assert_uint_eq(tt.n_h, 1);
+    ck_assert_uint_eq(tt.d_val[0], 1000); /* the model's clock: ms since the start */
+    ck_assert_uint_eq(tt.h_ecr[0], tt.d_val[0]);
+}
+END_TEST
+
+START_TEST(test_any_options_synack_names_d_ts_val_zero)
+{
+    struct ts_trace tt;
+    ck_assert_int_eq(run_ts_traced("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                                   "+0 listen(3, 1) = 0\n"
+                                   "+1 < S 0:0(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>\n"
+                                   "+0 > S. 0:0(0) ack 1 <...>\n"
+                                   "+.1 < . 1:1(0) ack 1 win 257 <nop,nop,TS val 200 ecr 0>\n"
+                                   "+0 accept(3, ..., ...) = 4\n",
+                                   &tt),
+                     TW_CASE_PASS);
+    ck_assert_uint_eq(tt.n_h, 2);
+    ck_assert_uint_eq(tt.h_ecr[1], tt.d_val[0]);
+}
+END_TEST
+
+START_TEST(test_numeric_ts_val_wins_over_any_options)
+{
+    /* A numeric val renames D's clock (here 5000 for the retransmission, at
+     * +1 s); a later `<...>` line does not move it again. */
+    struct ts_trace tt;
+    ck_assert_int_eq(run_ts_traced("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                   "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                                   "+0 connect(3, ..., ...) = -1 EINPROGRESS\n"
+                                   "+0 > S 0:0(0) <...>\n"
+                                   "+1 > S 0:0(0) <mss 1460,sackOK,TS val 5000 ecr 0,nop,wscale 7>\n"
+                                   "+2 > S 0:0(0) <...>\n"
+                                   "+.1 < S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val 100 ecr 5000,nop,wscale 7>\n"
+                                   "+0 > . 1:1(0) ack 1 <...>\n",
+                                   &tt),
+                     TW_CASE_PASS);
+    ck_assert_uint_eq(tt.n_d, 4);
+    ck_assert_uint_eq(tt.d_val[1], tt.d_val[0] + 1000);
+    ck_assert_uint_eq(tt.h_ecr[0], tt.d_val[1]);
+}
+END_TEST
+
+START_TEST(test_ts_val_star_learns_like_any_options)
+{
+    struct ts_trace tt;
+    ck_assert_int_eq(run_ts_traced("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                   "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                                   "+1 connect(3, ..., ...) = -1 EINPROGRESS\n"
+                                   "+0 > S 0:0(0) <mss 1460,sackOK,TS val * ecr 0,nop,wscale 7>\n"
+                                   "+.1 < S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>\n"
+                                   "+0 > . 1:1(0) ack 1 <...>\n",
+                                   &tt),
+                     TW_CASE_PASS);
+    ck_assert_uint_eq(tt.h_ecr[0], tt.d_val[0]);
+}
+END_TEST
+
+START_TEST(test_segment_without_ts_teaches_nothing)
+{
+    /* D's first segment (a reset from a closed port) has no timestamp: the
+     * clock is learned from the first one that does, the SYN,ACK. */
+    struct ts_trace tt;
+    ck_assert_int_eq(run_ts_traced("0 < . 1000:1000(0) ack 5000 win 1000\n"
+                                   "+0 > R 5000:5000(0) <...>\n"
+                                   "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                                   "+0 listen(3, 1) = 0\n"
+                                   "+1 < S 0:0(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>\n"
+                                   "+0 > S. 0:0(0) ack 1 <...>\n"
+                                   "+.1 < . 1:1(0) ack 1 win 257 <nop,nop,TS val 200 ecr 0>\n"
+                                   "+0 accept(3, ..., ...) = 4\n",
+                                   &tt),
+                     TW_CASE_PASS);
+    ck_assert_uint_eq(tt.n_d, 1);
+    ck_assert_uint_eq(tt.h_ecr[1], tt.d_val[0]);
+}
+END_TEST
+
 static Suite *runner_suite(void)
 {
     Suite *s = suite_create("runner");
@@ -450,6 +577,11 @@ static Suite *runner_suite(void)
     tcase_add_test(m, test_ipv6_passive_handshake);
     tcase_add_test(m, test_remote_isn_offsets_inbound_seq);
     tcase_add_test(m, test_case_port_is_in_range_and_stable);
+    tcase_add_test(m, test_any_options_syn_names_d_ts_val_zero);
+    tcase_add_test(m, test_any_options_synack_names_d_ts_val_zero);
+    tcase_add_test(m, test_numeric_ts_val_wins_over_any_options);
+    tcase_add_test(m, test_ts_val_star_learns_like_any_options);
+    tcase_add_test(m, test_segment_without_ts_teaches_nothing);
     suite_add_tcase(s, j);
     suite_add_tcase(s, m);
     return s;
