@@ -541,6 +541,87 @@ START_TEST(test_segment_without_ts_teaches_nothing)
 }
 END_TEST
 
+/* ---- invariants checked on every segment D sends ------------------------------ */
+
+/* The model adapter with D's segments altered on their way to the runner:
+ * the n-th SYN D sends gets its last option's bytes rewritten. */
+static struct tw_adapter_ops tampering;
+static unsigned tamper_syn_no, syns_seen;
+static uint8_t tamper_tail[4];
+
+static size_t tampering_collect(struct tw_adapter *a, const struct tw_captured **out)
+{
+    size_t n = tw_adapter_model.collect(a, out);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *ip = (*out)[i].bytes, *tcp = ip + 20;
+        size_t tcp_len = (*out)[i].len - 20, opt_end = (size_t)(tcp[12] >> 4) * 4;
+        struct tw_segment seg;
+        uint16_t c;
+        if (tw_segment_parse(ip, (*out)[i].len, 0, &seg) != TW_PARSE_OK || !(seg.flags & TW_SYN) ||
+            ++syns_seen != tamper_syn_no || opt_end < 24)
+            continue;
+        memcpy(tcp + opt_end - 4, tamper_tail, 4);
+        tcp[16] = tcp[17] = 0;
+        c = tw_tcp_checksum(&seg.src, &seg.dst, tcp, tcp_len);
+        tcp[16] = (uint8_t)(c >> 8);
+        tcp[17] = (uint8_t)c;
+    }
+    return n;
+}
+
+static enum tw_case_status run_tampered(const char *text, unsigned syn_no, const uint8_t tail[4])
+{
+    struct tw_script_error e;
+    struct tw_run_config cfg = {.ops = &tampering, .tolerance_usecs = -1};
+    tampering = tw_adapter_model;
+    tampering.collect = tampering_collect;
+    tamper_syn_no = syn_no;
+    syns_seen = 0;
+    memcpy(tamper_tail, tail, 4);
+    tw_script_cleanup(&S);
+    tw_case_result_cleanup(&R);
+    ck_assert_msg(tw_script_parse_text("inline.pkt", text, strlen(text), &S, &e) == 0, "%d:%d: %s",
+                  e.line, e.column, e.message);
+    tw_run_case(&S, &cfg, &R);
+    return R.status;
+}
+
+static const char syn_twice[] = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                                "+0 connect(3, ..., ...) = -1 EINPROGRESS\n"
+                                "+0 > S 0:0(0) <...>\n"
+                                "+1 > S 0:0(0) <...>\n";
+
+START_TEST(test_retransmitted_syn_with_other_options_fails)
+{
+    /* HS-TMR-07: the model's SYN ends "nop,wscale 7"; the retransmission
+     * says wscale 8. Its TS val changes (one second later), which is fine. */
+    static const uint8_t ws8[4] = {1, 3, 3, 8}, ws7[4] = {1, 3, 3, 7};
+    ck_assert_int_eq(run_tampered(syn_twice, 2, ws7), TW_CASE_PASS);
+    ck_assert_int_eq(run_tampered(syn_twice, 2, ws8), TW_CASE_FAIL);
+    ck_assert_msg(strstr(R.message, "inline.pkt:5: D retransmitted its SYN with other options than the first "
+                                    "[mss 1460,sackOK,TS val 0 ecr 0,nop,wscale 7] (HS-TMR-07)"),
+                  "%s", R.message);
+    ck_assert_msg(strstr(R.message, "wscale 8"), "%s", R.message);
+}
+END_TEST
+
+START_TEST(test_nonzero_bytes_after_eol_fail)
+{
+    /* HS-GEN-07: "eol" then the wscale option's bytes, where only zero
+     * padding may follow; "eol" then zeros is fine. */
+    static const uint8_t bad[4] = {0, 3, 3, 7}, good[4] = {0, 0, 0, 0};
+    static const char syn_once[] = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                   "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                                   "+0 connect(3, ..., ...) = -1 EINPROGRESS\n"
+                                   "+0 > S 0:0(0) <...>\n";
+    ck_assert_msg(run_tampered(syn_once, 1, good) == TW_CASE_PASS, "%s", R.message);
+    ck_assert_int_eq(run_tampered(syn_once, 1, bad), TW_CASE_FAIL);
+    ck_assert_msg(strstr(R.message, "inline.pkt:3: D sent nonzero option bytes after an EOL (HS-GEN-07)"), "%s",
+                  R.message);
+}
+END_TEST
+
 static Suite *runner_suite(void)
 {
     Suite *s = suite_create("runner");
@@ -582,6 +663,8 @@ static Suite *runner_suite(void)
     tcase_add_test(m, test_numeric_ts_val_wins_over_any_options);
     tcase_add_test(m, test_ts_val_star_learns_like_any_options);
     tcase_add_test(m, test_segment_without_ts_teaches_nothing);
+    tcase_add_test(m, test_retransmitted_syn_with_other_options_fails);
+    tcase_add_test(m, test_nonzero_bytes_after_eol_fail);
     suite_add_tcase(s, j);
     suite_add_tcase(s, m);
     return s;
