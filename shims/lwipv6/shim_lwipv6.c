@@ -16,6 +16,8 @@
  *   connect runs in a thread of its own and reports through a pipe;
  * - connection states are not visible through the API: `status` says
  *   `unknown`;
+ * - lwip_send blocks likewise while the connect runs: `send` then says
+ *   EAGAIN (data cannot be queued in SYN-SENT);
  * - no SO_LINGER, so no abort; a refused connect says ECONNRESET;
  * - no reset in place (see l6_reset): the harness restarts the shim;
  * - ARP is answered by the driver thread while IP waits in the tcpip
@@ -275,6 +277,11 @@ static int l6_send(int h, uint32_t len)
     struct sock *s = sock_get(h);
     if (!s)
         return -EBADF;
+    /* lwip_send on a socket whose connect has not finished blocks until
+     * the handshake ends, O_NONBLOCK or not (as lwip_connect does), and
+     * would hold the shim: LWIPv6's API cannot queue data in SYN-SENT. */
+    if (s->connecting)
+        return -EAGAIN;
     if (len > sizeof zeros)
         len = sizeof zeros;
     ssize_t n = lwip_send(s->fd, zeros, (int)len, 0);
