@@ -24,6 +24,17 @@ struct qseg {
     uint8_t bytes[PKT_MAX];
 };
 
+/* D's first SYN (or SYN,ACK) of each connection, to compare its
+ * retransmissions with (HS-TMR-07). */
+struct syn_memo {
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t flags; /* SYN, or SYN|ACK */
+    uint8_t opt_len;
+    uint8_t opt[TW_TCP_MAX_OPTLEN]; /* TS val and ecr zeroed */
+};
+#define SYN_MEMO_MAX 8
+
 struct fdmap {
     int64_t sfd; /* the script's descriptor */
     int h;       /* the adapter's handle */
@@ -38,6 +49,7 @@ struct rs {
     uint16_t bind_port;
     struct tw_judge_ctx ctx;
     bool iss_known;
+    bool ts_known; /* ctx.ts_offset learned from a segment D sent */
     int64_t tol;
     bool warp;     /* the case's waits may be skipped on a real clock (tw_script_time_free) */
     uint64_t prev; /* actual time of the previous event */
@@ -46,6 +58,8 @@ struct rs {
     size_t qhead, qn, qcap;
     uint8_t last_sent[PKT_MAX];
     size_t last_len;
+    struct syn_memo syns[SYN_MEMO_MAX];
+    unsigned n_syns;
     struct fdmap *fds;
     size_t n_fds;
     int last_h; /* the adapter handle of the last socket created */
@@ -141,6 +155,91 @@ static void trace(const struct rs *r, uint64_t t, bool from_d, const uint8_t *pk
 
 /* ---- what D sent ---------------------------------------------------------- */
 
+/* HS-GEN-07: option bytes D sends after an EOL, up to the data offset, are
+ * zero padding. Checked on every segment, so that a line written `<...>`
+ * still holds D to it. */
+static bool padding_is_zero(const struct tw_options *o)
+{
+    size_t i = 0;
+    while (i < o->raw_len && o->raw[i] != TW_OPT_EOL) {
+        if (o->raw[i] == TW_OPT_NOP) {
+            i++;
+            continue;
+        }
+        if (i + 1 >= o->raw_len || o->raw[i + 1] < 2)
+            return true; /* malformed: the codec's business, not padding */
+        i += o->raw[i + 1];
+    }
+    for (i++; i < o->raw_len; i++)
+        if (o->raw[i])
+            return false;
+    return true;
+}
+
+/* The option bytes with the timestamp's val and ecr zeroed: what a
+ * retransmission must repeat. */
+static void syn_options_key(const struct tw_options *o, uint8_t *out)
+{
+    size_t i = 0;
+    memcpy(out, o->raw, o->raw_len);
+    while (i < o->raw_len && out[i] != TW_OPT_EOL) {
+        if (out[i] == TW_OPT_NOP) {
+            i++;
+            continue;
+        }
+        if (i + 1 >= o->raw_len || out[i + 1] < 2 || i + out[i + 1] > o->raw_len)
+            return;
+        if (out[i] == TW_OPT_TS && out[i + 1] == 10)
+            memset(out + i + 2, 0, 8);
+        i += out[i + 1];
+    }
+}
+
+/* HS-TMR-07: a retransmitted SYN or SYN,ACK (same ports, flags, seq and
+ * ack as one D sent before) repeats that one's options; only the
+ * timestamp may change. Checked on every segment, so that lines written
+ * `<...>` still hold D to it. */
+static int check_syn_repeat(struct rs *r, const struct tw_script_event *e, const struct tw_segment *seg)
+{
+    uint8_t flags = seg->flags & (TW_SYN | TW_ACK);
+    uint8_t key[TW_TCP_MAX_OPTLEN];
+    if (!(flags & TW_SYN))
+        return 0;
+    syn_options_key(&seg->opt, key);
+    for (unsigned i = 0; i < r->n_syns; i++) {
+        const struct syn_memo *m = &r->syns[i];
+        struct tw_options first;
+        char w[200];
+        if (m->sport != seg->sport || m->dport != seg->dport || m->flags != flags || m->seq != seg->seq ||
+            ((flags & TW_ACK) && m->ack != seg->ack))
+            continue;
+        if (m->opt_len == seg->opt.raw_len && !memcmp(m->opt, key, m->opt_len))
+            return 0;
+        memset(&first, 0, sizeof(first));
+        memcpy(first.raw, m->opt, m->opt_len);
+        first.raw_len = m->opt_len;
+        tw_options_parse(first.raw, first.raw_len, &first);
+        first.raw_len = m->opt_len;
+        memcpy(first.raw, m->opt, m->opt_len);
+        tw_options_render(&first, w, sizeof(w));
+        fail(r, e, "D retransmitted its %s with other options than the first [%s] (HS-TMR-07)",
+             flags & TW_ACK ? "SYN,ACK" : "SYN", m->opt_len ? w : "");
+        add_segment(r, "got:", seg);
+        return -1;
+    }
+    if (r->n_syns < SYN_MEMO_MAX) {
+        struct syn_memo *m = &r->syns[r->n_syns++];
+        m->sport = seg->sport;
+        m->dport = seg->dport;
+        m->seq = seg->seq;
+        m->ack = seg->ack;
+        m->flags = flags;
+        m->opt_len = seg->opt.raw_len;
+        memcpy(m->opt, key, seg->opt.raw_len);
+    }
+    return 0;
+}
+
 static int drain(struct rs *r, const struct tw_script_event *e)
 {
     const struct tw_captured *c;
@@ -174,6 +273,13 @@ static int drain(struct rs *r, const struct tw_script_event *e)
         }
         if (pe != TW_PARSE_OK)
             return fail(r, e, "D sent a packet the codec rejects: %s", tw_parse_strerror(pe));
+        if (!padding_is_zero(&seg.opt)) {
+            fail(r, e, "D sent nonzero option bytes after an EOL (HS-GEN-07)");
+            add_segment(r, "got:", &seg);
+            return -1;
+        }
+        if (check_syn_repeat(r, e, &seg))
+            return -1;
         /* D's ISN: from the first SYN or SYN,ACK it sends. */
         if (!r->iss_known && (seg.flags & TW_SYN)) {
             r->iss_known = true;
@@ -412,6 +518,29 @@ static uint64_t event_time(const struct rs *r, const struct tw_time *t, bool end
 
 /* ---- events ---------------------------------------------------------------- */
 
+/* D's TS val as the script wrote it maps inbound ecr values to D's clock
+ * (judge.c): a numeric val on the line names D's clock at that segment. A
+ * line that leaves D's val free (`<...>`, or `TS val *`) names nothing, so
+ * until a val has been learned, the first segment carrying a timestamp that
+ * such a line matches is D's clock at the script's 0: the val cases write on
+ * D's first SYN or SYN,ACK. D's SYN may carry no timestamp at all (a stack
+ * without RFC 7323): a later segment with one then sets the clock. */
+static void learn_ts(struct rs *r, const struct tw_packet *p, const struct tw_segment *got)
+{
+    if (!(got->opt.has & TW_HAS_TS))
+        return;
+    for (unsigned i = 0; i < p->n_opts; i++)
+        if (p->opts[i].kind == TW_POPT_TS && !p->opts[i].val_any) {
+            r->ctx.ts_offset = got->opt.ts_val - p->opts[i].a;
+            r->ts_known = true;
+            return;
+        }
+    if (!r->ts_known) {
+        r->ctx.ts_offset = got->opt.ts_val;
+        r->ts_known = true;
+    }
+}
+
 static int run_outbound(struct rs *r, const struct tw_script_event *e)
 {
     const struct tw_packet *p = &e->u.pkt;
@@ -483,10 +612,7 @@ static int run_outbound(struct rs *r, const struct tw_script_event *e)
         r->ctx.d_iss = got.seq;
         r->iss_known = true;
     }
-    /* D's TS val as the script wrote it maps inbound ecr values to D's clock. */
-    for (unsigned i = 0; i < p->n_opts; i++)
-        if (p->opts[i].kind == TW_POPT_TS && !p->opts[i].val_any && (got.opt.has & TW_HAS_TS))
-            r->ctx.ts_offset = got.opt.ts_val - p->opts[i].a;
+    learn_ts(r, p, &got);
     r->prev = q->t;
     r->qhead++;
     return 0;

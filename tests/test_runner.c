@@ -709,6 +709,214 @@ START_TEST(test_time_free_cases)
 }
 END_TEST
 
+/* ---- D's timestamp clock, learned from what D sent --------------------------- */
+
+/* The TSval of every segment D sent, and the TSecr of every one H injected,
+ * in order (the trace hook sees both). */
+struct ts_trace {
+    uint32_t d_val[8], h_ecr[8];
+    unsigned n_d, n_h;
+};
+
+static void ts_trace_hook(void *ctx, uint64_t t, bool from_d, const uint8_t *pkt, size_t len)
+{
+    struct ts_trace *tt = ctx;
+    struct tw_segment seg;
+    (void)t;
+    if (tw_segment_parse(pkt, len, 0, &seg) != TW_PARSE_OK || !(seg.opt.has & TW_HAS_TS))
+        return;
+    if (from_d && tt->n_d < 8)
+        tt->d_val[tt->n_d++] = seg.opt.ts_val;
+    if (!from_d && tt->n_h < 8)
+        tt->h_ecr[tt->n_h++] = seg.opt.ts_ecr;
+}
+
+static enum tw_case_status run_ts_traced(const char *text, struct ts_trace *tt)
+{
+    struct tw_script_error e;
+    struct tw_run_config cfg = {.tolerance_usecs = -1, .trace = ts_trace_hook, .trace_ctx = tt};
+    memset(tt, 0, sizeof(*tt));
+    tw_script_cleanup(&S);
+    tw_case_result_cleanup(&R);
+    ck_assert_msg(tw_script_parse_text("inline.pkt", text, strlen(text), &S, &e) == 0, "%d:%d: %s",
+                  e.line, e.column, e.message);
+    tw_run_case(&S, &cfg, &R);
+    return R.status;
+}
+
+START_TEST(test_any_options_syn_names_d_ts_val_zero)
+{
+    /* `<...>` says nothing of D's val: D's first timestamp is the script's
+     * 0, so the SYN,ACK's ecr 0 echoes exactly what D's SYN carried. */
+    struct ts_trace tt;
+    ck_assert_int_eq(run_ts_traced("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                   "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                                   "+1 connect(3, ..., ...) = -1 EINPROGRESS\n"
+                                   "+0 > S 0:0(0) <...>\n"
+                                   "+.1 < S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>\n"
+                                   "+0 > . 1:1(0) ack 1 <...>\n",
+                                   &tt),
+                     TW_CASE_PASS);
+    ck_assert_uint_eq(tt.n_d, 2);
+    ck_assert_uint_eq(tt.n_h, 1);
+    ck_assert_uint_eq(tt.d_val[0], 1000); /* the model's clock: ms since the start */
+    ck_assert_uint_eq(tt.h_ecr[0], tt.d_val[0]);
+}
+END_TEST
+
+START_TEST(test_any_options_synack_names_d_ts_val_zero)
+{
+    struct ts_trace tt;
+    ck_assert_int_eq(run_ts_traced("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                                   "+0 listen(3, 1) = 0\n"
+                                   "+1 < S 0:0(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>\n"
+                                   "+0 > S. 0:0(0) ack 1 <...>\n"
+                                   "+.1 < . 1:1(0) ack 1 win 257 <nop,nop,TS val 200 ecr 0>\n"
+                                   "+0 accept(3, ..., ...) = 4\n",
+                                   &tt),
+                     TW_CASE_PASS);
+    ck_assert_uint_eq(tt.n_h, 2);
+    ck_assert_uint_eq(tt.h_ecr[1], tt.d_val[0]);
+}
+END_TEST
+
+START_TEST(test_numeric_ts_val_wins_over_any_options)
+{
+    /* A numeric val renames D's clock (here 5000 for the retransmission, at
+     * +1 s); a later `<...>` line does not move it again. */
+    struct ts_trace tt;
+    ck_assert_int_eq(run_ts_traced("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                   "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                                   "+0 connect(3, ..., ...) = -1 EINPROGRESS\n"
+                                   "+0 > S 0:0(0) <...>\n"
+                                   "+1 > S 0:0(0) <mss 1460,sackOK,TS val 5000 ecr 0,nop,wscale 7>\n"
+                                   "+2 > S 0:0(0) <...>\n"
+                                   "+.1 < S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val 100 ecr 5000,nop,wscale 7>\n"
+                                   "+0 > . 1:1(0) ack 1 <...>\n",
+                                   &tt),
+                     TW_CASE_PASS);
+    ck_assert_uint_eq(tt.n_d, 4);
+    ck_assert_uint_eq(tt.d_val[1], tt.d_val[0] + 1000);
+    ck_assert_uint_eq(tt.h_ecr[0], tt.d_val[1]);
+}
+END_TEST
+
+START_TEST(test_ts_val_star_learns_like_any_options)
+{
+    struct ts_trace tt;
+    ck_assert_int_eq(run_ts_traced("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                   "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                                   "+1 connect(3, ..., ...) = -1 EINPROGRESS\n"
+                                   "+0 > S 0:0(0) <mss 1460,sackOK,TS val * ecr 0,nop,wscale 7>\n"
+                                   "+.1 < S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>\n"
+                                   "+0 > . 1:1(0) ack 1 <...>\n",
+                                   &tt),
+                     TW_CASE_PASS);
+    ck_assert_uint_eq(tt.h_ecr[0], tt.d_val[0]);
+}
+END_TEST
+
+START_TEST(test_segment_without_ts_teaches_nothing)
+{
+    /* D's first segment (a reset from a closed port) has no timestamp: the
+     * clock is learned from the first one that does, the SYN,ACK. */
+    struct ts_trace tt;
+    ck_assert_int_eq(run_ts_traced("0 < . 1000:1000(0) ack 5000 win 1000\n"
+                                   "+0 > R 5000:5000(0) <...>\n"
+                                   "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+                                   "+0 listen(3, 1) = 0\n"
+                                   "+1 < S 0:0(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>\n"
+                                   "+0 > S. 0:0(0) ack 1 <...>\n"
+                                   "+.1 < . 1:1(0) ack 1 win 257 <nop,nop,TS val 200 ecr 0>\n"
+                                   "+0 accept(3, ..., ...) = 4\n",
+                                   &tt),
+                     TW_CASE_PASS);
+    ck_assert_uint_eq(tt.n_d, 1);
+    ck_assert_uint_eq(tt.h_ecr[1], tt.d_val[0]);
+}
+END_TEST
+
+/* ---- invariants checked on every segment D sends ------------------------------ */
+
+/* The model adapter with D's segments altered on their way to the runner:
+ * the n-th SYN D sends gets its last option's bytes rewritten. */
+static struct tw_adapter_ops tampering;
+static unsigned tamper_syn_no, syns_seen;
+static uint8_t tamper_tail[4];
+
+static size_t tampering_collect(struct tw_adapter *a, const struct tw_captured **out)
+{
+    size_t n = tw_adapter_model.collect(a, out);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *ip = (*out)[i].bytes, *tcp = ip + 20;
+        size_t tcp_len = (*out)[i].len - 20, opt_end = (size_t)(tcp[12] >> 4) * 4;
+        struct tw_segment seg;
+        uint16_t c;
+        if (tw_segment_parse(ip, (*out)[i].len, 0, &seg) != TW_PARSE_OK || !(seg.flags & TW_SYN) ||
+            ++syns_seen != tamper_syn_no || opt_end < 24)
+            continue;
+        memcpy(tcp + opt_end - 4, tamper_tail, 4);
+        tcp[16] = tcp[17] = 0;
+        c = tw_tcp_checksum(&seg.src, &seg.dst, tcp, tcp_len);
+        tcp[16] = (uint8_t)(c >> 8);
+        tcp[17] = (uint8_t)c;
+    }
+    return n;
+}
+
+static enum tw_case_status run_tampered(const char *text, unsigned syn_no, const uint8_t tail[4])
+{
+    struct tw_script_error e;
+    struct tw_run_config cfg = {.ops = &tampering, .tolerance_usecs = -1};
+    tampering = tw_adapter_model;
+    tampering.collect = tampering_collect;
+    tamper_syn_no = syn_no;
+    syns_seen = 0;
+    memcpy(tamper_tail, tail, 4);
+    tw_script_cleanup(&S);
+    tw_case_result_cleanup(&R);
+    ck_assert_msg(tw_script_parse_text("inline.pkt", text, strlen(text), &S, &e) == 0, "%d:%d: %s",
+                  e.line, e.column, e.message);
+    tw_run_case(&S, &cfg, &R);
+    return R.status;
+}
+
+static const char syn_twice[] = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                                "+0 connect(3, ..., ...) = -1 EINPROGRESS\n"
+                                "+0 > S 0:0(0) <...>\n"
+                                "+1 > S 0:0(0) <...>\n";
+
+START_TEST(test_retransmitted_syn_with_other_options_fails)
+{
+    /* HS-TMR-07: the model's SYN ends "nop,wscale 7"; the retransmission
+     * says wscale 8. Its TS val changes (one second later), which is fine. */
+    static const uint8_t ws8[4] = {1, 3, 3, 8}, ws7[4] = {1, 3, 3, 7};
+    ck_assert_int_eq(run_tampered(syn_twice, 2, ws7), TW_CASE_PASS);
+    ck_assert_int_eq(run_tampered(syn_twice, 2, ws8), TW_CASE_FAIL);
+    ck_assert_msg(strstr(R.message, "inline.pkt:5: D retransmitted its SYN with other options than the first "
+                                    "[mss 1460,sackOK,TS val 0 ecr 0,nop,wscale 7] (HS-TMR-07)"),
+                  "%s", R.message);
+    ck_assert_msg(strstr(R.message, "wscale 8"), "%s", R.message);
+}
+END_TEST
+
+START_TEST(test_nonzero_bytes_after_eol_fail)
+{
+    /* HS-GEN-07: "eol" then the wscale option's bytes, where only zero
+     * padding may follow; "eol" then zeros is fine. */
+    static const uint8_t bad[4] = {0, 3, 3, 7}, good[4] = {0, 0, 0, 0};
+    static const char syn_once[] = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                                   "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+                                   "+0 connect(3, ..., ...) = -1 EINPROGRESS\n"
+                                   "+0 > S 0:0(0) <...>\n";
+    ck_assert_msg(run_tampered(syn_once, 1, good) == TW_CASE_PASS, "%s", R.message);
+    ck_assert_int_eq(run_tampered(syn_once, 1, bad), TW_CASE_FAIL);
+    ck_assert_msg(strstr(R.message, "inline.pkt:3: D sent nonzero option bytes after an EOL (HS-GEN-07)"), "%s",
+                  R.message);
+}
+END_TEST
+
 static Suite *runner_suite(void)
 {
     Suite *s = suite_create("runner");
@@ -756,6 +964,13 @@ static Suite *runner_suite(void)
     tcase_add_test(m, test_any_isn_line_learns_the_new_iss);
     tcase_add_test(m, test_case_port_is_in_range_and_stable);
     tcase_add_test(m, test_time_free_cases);
+    tcase_add_test(m, test_any_options_syn_names_d_ts_val_zero);
+    tcase_add_test(m, test_any_options_synack_names_d_ts_val_zero);
+    tcase_add_test(m, test_numeric_ts_val_wins_over_any_options);
+    tcase_add_test(m, test_ts_val_star_learns_like_any_options);
+    tcase_add_test(m, test_segment_without_ts_teaches_nothing);
+    tcase_add_test(m, test_retransmitted_syn_with_other_options_fails);
+    tcase_add_test(m, test_nonzero_bytes_after_eol_fail);
     suite_add_tcase(s, j);
     suite_add_tcase(s, m);
     return s;

@@ -12,7 +12,11 @@
  * The netif is our own (lwIP's contrib tapif would start a thread and
  * configure the kernel side with ifconfig): frames are read from the TAP
  * fd in the main loop and handed to ethernet_input; linkoutput writes
- * them back. */
+ * them back.
+ *
+ * The one thing lwIP hands to its tcpip thread even in this use is the
+ * loopback: see tcpip_try_callback below. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +32,57 @@
 #include "lwip/pbuf.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
+#include "lwip/tcpip.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
 #include "shim.h"
+
+/* ---- the tcpip thread's work, done on this thread --------------------------------- */
+
+/* With NO_SYS=0, lwIP's netif_loop_output (a packet for 127/8, ::1 or our
+ * own address: lwIP answers a SYN from a loopback source, and the answer
+ * goes there) queues the packet on the netif and asks the tcpip thread to
+ * run netif_poll, through tcpip_try_callback; pbuf_free_ooseq does the same
+ * when the pool runs dry. The library's tcpip_try_callback asserts
+ * ("Invalid mbox") without a tcpip thread, which this shim never starts.
+ * This definition takes its place (liblwip calls it through its PLT, so
+ * the executable's definition wins; main() checks that it does), and the
+ * main loop runs the queued calls after each input frame and each timer
+ * pass, in order, as tcpip_thread would: lwIP's own code decides what
+ * becomes of the looped packet. */
+#define DEFERRED_MAX 64
+
+struct deferred_call {
+    tcpip_callback_fn fn;
+    void *ctx;
+};
+static struct deferred_call deferred[DEFERRED_MAX];
+static unsigned n_deferred;
+
+err_t tcpip_try_callback(tcpip_callback_fn fn, void *ctx)
+{
+    if (n_deferred == DEFERRED_MAX)
+        return ERR_MEM; /* as a full tcpip mbox: the caller retries later */
+    deferred[n_deferred].fn = fn;
+    deferred[n_deferred].ctx = ctx;
+    n_deferred++;
+    return ERR_OK;
+}
+
+static void run_deferred(void)
+{
+    /* A call may queue more (a looped packet answered on loopback again):
+     * bounded, so a loop inside lwIP cannot hold the shim. */
+    for (int round = 0; round < 16 && n_deferred; round++) {
+        unsigned n = n_deferred;
+        struct deferred_call batch[DEFERRED_MAX];
+        memcpy(batch, deferred, n * sizeof batch[0]);
+        n_deferred = 0;
+        for (unsigned i = 0; i < n; i++)
+            batch[i].fn(batch[i].ctx);
+    }
+}
 
 /* ---- the TAP netif ---------------------------------------------------------------- */
 
@@ -87,6 +138,7 @@ static void tap_input_all(void)
         pbuf_take(p, frame, (u16_t)n);
         if (tap_netif.input(p, &tap_netif) != ERR_OK)
             pbuf_free(p);
+        run_deferred();
     }
 }
 
@@ -742,6 +794,8 @@ static int lw_poll_fds(struct pollfd *fds, int cap)
 
 static int lw_timeout_ms(void)
 {
+    if (n_deferred)
+        return 0;
     u32_t t = sys_timeouts_sleeptime();
     return t == SYS_TIMEOUTS_SLEEPTIME_INFINITE ? -1 : (int)t;
 }
@@ -751,6 +805,7 @@ static void lw_service(const struct pollfd *fds, int n)
     if (n > 0 && (fds[0].revents & POLLIN))
         tap_input_all();
     sys_check_timeouts();
+    run_deferred();
 }
 
 static const char *lw_features(void)
@@ -821,5 +876,9 @@ static const struct shim_backend lwip_backend = {
 
 int main(void)
 {
+    /* The loopback needs our tcpip_try_callback, not the library's. */
+    if (dlsym(RTLD_DEFAULT, "tcpip_try_callback") != (void *)tcpip_try_callback)
+        shim_log("liblwip does not call this shim's tcpip_try_callback: a packet lwIP sends "
+                 "to a loopback address will abort the shim");
     return shim_main(&lwip_backend);
 }

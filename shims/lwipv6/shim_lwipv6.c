@@ -16,7 +16,11 @@
  *   connect runs in a thread of its own and reports through a pipe;
  * - connection states are not visible through the API: `status` says
  *   `unknown`;
+ * - lwip_send blocks likewise while the connect runs: `send` then says
+ *   EAGAIN (data cannot be queued in SYN-SENT);
  * - no SO_LINGER, so no abort; a refused connect says ECONNRESET;
+ * - a reset of an established connection reads as end of file
+ *   (lwip_recv returns 0), so SO_ERROR stays 0;
  * - no reset in place (see l6_reset): the harness restarts the shim;
  * - ARP is answered by the driver thread while IP waits in the tcpip
  *   thread's mailbox, so an ARP reply can overtake the RST of a segment
@@ -275,6 +279,11 @@ static int l6_send(int h, uint32_t len)
     struct sock *s = sock_get(h);
     if (!s)
         return -EBADF;
+    /* lwip_send on a socket whose connect has not finished blocks until
+     * the handshake ends, O_NONBLOCK or not (as lwip_connect does), and
+     * would hold the shim: LWIPv6's API cannot queue data in SYN-SENT. */
+    if (s->connecting)
+        return -EAGAIN;
     if (len > sizeof zeros)
         len = sizeof zeros;
     ssize_t n = lwip_send(s->fd, zeros, (int)len, 0);
@@ -335,6 +344,25 @@ static int l6_setsockopt(int h, const char *name, const long *v, int n)
     return -ENOPROTOOPT;
 }
 
+static void poll_sockets(void);
+
+/* What the stack has done by now is reported before SO_ERROR is read: a
+ * reset reaches the connect thread or the socket a moment after the
+ * harness's barrier saw the frame processed. A connect still running gets
+ * up to 50 ms to report. */
+static void settle(struct sock *s)
+{
+    for (int i = 0; i < 50; i++) {
+        int h;
+        while (read(done_pipe[0], &h, sizeof h) == sizeof h)
+            connect_done(h);
+        if (!s->connecting)
+            break;
+        usleep(1000);
+    }
+    poll_sockets();
+}
+
 static int l6_getsockopt(int h, const char *name, long *v, int *n)
 {
     struct sock *s = sock_get(h);
@@ -344,6 +372,7 @@ static int l6_getsockopt(int h, const char *name, long *v, int *n)
     if (!strcmp(name, "SO_ERROR")) {
         int e = 0;
         socklen_t len = sizeof e;
+        settle(s);
         if (s->so_error) {
             e = s->so_error;
             s->so_error = 0;
@@ -430,6 +459,7 @@ static void poll_sockets(void)
             } else if (r < 0 && errno != EWOULDBLOCK) {
                 s->eof_said = true;
                 s->kind = K_CLOSED;
+                s->so_error = errno; /* for SO_ERROR, once */
                 shim_event(errno == ECONNRESET ? "reset" : "error", map[i],
                            errno == ECONNRESET ? NULL : shim_errno_name(errno));
             }
