@@ -714,22 +714,30 @@ static int shim_start(struct tw_adapter *a, char *err, size_t err_cap)
 }
 
 /* Introduce H (ARP request, neighbour solicitation) and wait until the
- * stack has taken both (an echo after them is answered); drop the answers. */
+ * stack has taken both (an echo after them is answered); drop the answers.
+ * All three are sent again every 100 ms until the echo is answered: a new
+ * TAP device can drop what is written to it while its link comes up. */
+#define INTRODUCE_RESEND_NS 100000000ull
+
 static int introduce(struct tw_adapter *a)
 {
     static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     uint8_t snm_mac[6] = {0x33, 0x33, 0xff, D6[13], D6[14], D6[15]};
     uint8_t snm[16] = {0xff, 0x02, [11] = 1, [12] = 0xff, [13] = D6[13], [14] = D6[14], [15] = D6[15]};
-    arp_send(1, bcast, H4, NULL, D4);
-    nd_send(135, snm_mac, snm, H6, D6);
+    uint64_t deadline = mono_ns() + REPLY_TIMEOUT_US * 1000ull, next = 0;
     a->echo_seen = false;
-    a->echo_seq++;
-    echo_send(4, a->echo_seq);
-    uint64_t deadline = mono_ns() + REPLY_TIMEOUT_US * 1000ull;
     while (!a->echo_seen) {
-        if (mono_ns() >= deadline)
+        uint64_t now = mono_ns();
+        if (now >= deadline)
             return broke(a, "hung: no reply to an ICMP echo request within %u s", REPLY_TIMEOUT_US / 1000000u);
-        if (pump(a, deadline))
+        if (now >= next) {
+            arp_send(1, bcast, H4, NULL, D4);
+            nd_send(135, snm_mac, snm, H6, D6);
+            a->echo_seq++;
+            echo_send(4, a->echo_seq);
+            next = now + INTRODUCE_RESEND_NS;
+        }
+        if (pump(a, next < deadline ? next : deadline))
             return -1;
     }
     a->q.pending.n = 0;
