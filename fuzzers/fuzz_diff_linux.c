@@ -109,12 +109,14 @@ struct side {
     uint32_t last_tsval;
     bool sent_oow_ack; /* an ACK Linux rate-limits, on the current connection (HS-RST-05) */
     bool synrcvd;      /* D's last SYN was a SYN,ACK */
+    unsigned acks;     /* segments with ACK (not SYN) D sent since its last SYN */
     bool active;       /* D sent a bare SYN (an active open) from active_iss */
     uint32_t active_iss;
     int d_ws;          /* the shift D's last SYN offered, -1 none */
     bool d_ts;         /* D's last SYN carried TS */
-    bool edge_known;
+    bool edge_known, rcv_known;
     uint32_t edge;     /* the right edge of D's last advertised window */
+    uint32_t rcv_nxt;  /* the ack of D's last segment with ACK */
 };
 
 /* ---- statistics (TW_DIFF_STATS=1) --------------------------------------- */
@@ -167,7 +169,9 @@ struct diff {
     bool h_ws, h_ts;  /* H's last SYN offered window scaling, TS */
     bool h_tsval_known;
     uint32_t h_tsval; /* H's last TS val on a non-RST segment */
-    struct tw_addr d_addr; /* D's address */
+    struct tw_addr d_addr, h_addr; /* D's and H's addresses */
+    bool h_win_known;
+    uint16_t h_win; /* the window of H's last segment with ACK (unscaled) */
     int64_t listeners[8];
     unsigned n_listeners;
     bool delayed; /* Linux owes a delayed ACK of delayed_ack (HS-SYNRCVD-11) */
@@ -225,6 +229,10 @@ static void record_pkt(struct diff *d, int side, uint64_t t, bool from_d, const 
             d->h_ws = g->opt.has & TW_HAS_WSCALE;
             d->h_ts = g->opt.has & TW_HAS_TS;
         }
+        if (side == MODEL && (g->flags & (TW_ACK | TW_RST)) == TW_ACK) {
+            d->h_win = g->window;
+            d->h_win_known = true;
+        }
         if (side == MODEL && (g->opt.has & TW_HAS_TS) && !(g->flags & TW_RST)) {
             d->h_tsval = g->opt.ts_val;
             d->h_tsval_known = true;
@@ -233,6 +241,7 @@ static void record_pkt(struct diff *d, int side, uint64_t t, bool from_d, const 
     }
     if ((g->flags & (TW_SYN | TW_RST)) == TW_SYN) {
         s->synrcvd = g->flags & TW_ACK;
+        s->acks = 0;
         if (!(g->flags & TW_ACK)) {
             s->active = true;
             s->active_iss = g->seq;
@@ -240,10 +249,13 @@ static void record_pkt(struct diff *d, int side, uint64_t t, bool from_d, const 
         s->d_ws = (g->opt.has & TW_HAS_WSCALE) ? g->opt.wscale : -1;
         s->d_ts = g->opt.has & TW_HAS_TS;
     }
+    if ((g->flags & (TW_SYN | TW_ACK)) == TW_ACK)
+        s->acks++;
     if ((g->flags & TW_ACK) && !(g->flags & TW_RST)) {
         unsigned shift = !(g->flags & TW_SYN) && s->d_ws >= 0 && d->h_ws ? (unsigned)(s->d_ws > 14 ? 14 : s->d_ws) : 0;
-        s->edge_known = true;
+        s->edge_known = s->rcv_known = true;
         s->edge = g->ack + ((uint32_t)g->window << shift);
+        s->rcv_nxt = g->ack;
     }
     if (g->flags & TW_SYN) {
         if (!s->iss_known)
@@ -275,6 +287,19 @@ static void linux_trace(void *ctx, uint64_t t, bool from_d, const uint8_t *b, si
  * /proc/sys in the namespace (no fork, and the namespace stays clean: the
  * values are put back after the input). Anything else goes to the
  * adapter's shell. */
+/* At the end of an input: abort what is left on this input's ports (D's
+ * bound port towards H's inbound port and 8080) by exact 4-tuple; every
+ * 1000th input sweeps the whole namespace as the adapter's close does. */
+static void quick_close(struct tw_adapter *a)
+{
+    const struct tw_run_config *c = &g_d.lcfg;
+    uint16_t h_ports[2] = {c->h_port, 8080};
+    if (g_port_seq % 1000 == 0)
+        tw_adapter_linux.close(a);
+    else
+        tw_adapter_linux_close_ports(a, c->d_port, h_ports, 2);
+}
+
 static int fast_shell(struct tw_adapter *a, const char *cmd, char *err, size_t err_cap)
 {
     struct diff *d = &g_d;
@@ -364,8 +389,14 @@ static void print_traces(const struct diff *d)
     }
 }
 
-static void diverge(struct diff *d, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+static const char *g_keep_going; /* TW_DIFF_KEEP_GOING=DIR: triage mode */
+static bool g_diverged;
 
+static void diverge(struct diff *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print both traces and abort; in triage mode (TW_DIFF_KEEP_GOING=DIR,
+ * for sorting many findings at once) print one line, end the comparison,
+ * and keep the input in DIR. */
 static void diverge(struct diff *d, const char *fmt, ...)
 {
     va_list ap;
@@ -374,6 +405,11 @@ static void diverge(struct diff *d, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+    if (g_keep_going) {
+        g_diverged = true;
+        stop(d, "DIVERGENCE (triage mode)");
+        return;
+    }
     print_traces(d);
     fprintf(stderr, "(a Linux behaviour declared in conformance/profiles/linux.tsv belongs in the tolerances of "
                     "fuzzers/fuzz_diff_linux.c)\n");
@@ -448,10 +484,11 @@ static bool has_flags(const struct tw_segment *g, uint8_t mask, uint8_t want)
 /* A bare ACK sent in reply to in that is neither the handshake's third ACK
  * nor the acknowledgment of in's data or FIN: one Linux counts against its
  * per-connection limit (tcp_oow_rate_limited, tcp_send_challenge_ack). */
-static bool oow_reply(const struct tw_segment *in, const struct tw_segment *ack)
+static bool oow_reply(const struct side *x, const struct tw_segment *in, const struct tw_segment *ack)
 {
-    if ((in->flags & (TW_SYN | TW_ACK)) == (TW_SYN | TW_ACK))
-        return false;
+    if ((in->flags & (TW_SYN | TW_ACK | TW_RST)) == (TW_SYN | TW_ACK) && x->active && x->iss == x->active_iss &&
+        ack->seq == x->iss + 1 && x->acks == 1)
+        return false; /* the handshake's third ACK, from SYN-SENT */
     if (!(in->flags & TW_SYN) && (in->payload_len || (in->flags & TW_FIN)) &&
         ack->ack == in->seq + tw_segment_len(in))
         return false;
@@ -523,11 +560,18 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
             stop(d, "a tolerated deviation parts the states");
             return;
         }
-        /* Finding: the model answers segments addressed to another host
-         * (198.51.100.3): the kernel's IP layer drops them (RFC 1122
-         * 3.3.6). Nothing else changes. */
-        if (!tw_addr_equal(&in->dst, &d->d_addr) && nx == 0 && (nm == 0 || finding("finding model answers a segment for another address")))
+        /* Finding (the model's): a segment to another address (198.51.100.3,
+         * multicast) or from one the IP layer refuses (D's own address, a
+         * multicast or broadcast source: martians, RFC 1122 3.2.1.3,
+         * 3.3.6) never reaches the kernel's TCP; the model answers it and
+         * may change state (a SYN-RECEIVED for a multicast source). */
+        if ((!tw_addr_equal(&in->dst, &d->d_addr) || !tw_addr_equal(&in->src, &d->h_addr)) && nx == 0) {
+            if (nm && !finding("finding the model answers a segment the IP layer drops (address)"))
+                diverge(d, "the model answered a segment from/to another address, linux did not");
+            if (nm)
+                stop(d, "a tolerated deviation parts the states");
             return;
+        }
         /* HS-TS-07 (finding): Linux applies PAWS to a RST that carries an
          * old TS val (tcp_paws_reject lets it through only 60 s after
          * TS.Recent was set); the model honours it. */
@@ -555,7 +599,7 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
         const struct tw_segment *a = i < nm ? &mo[i] : NULL, *b = j < nx ? &xo[j] : NULL;
         const char *why = a && b ? seg_differs(d, a, b) : "count";
         if (!why) {
-            if (bare_ack(b) && in && oow_reply(in, b))
+            if (bare_ack(b) && in && oow_reply(&d->s[LINUX], in, b))
                 d->s[LINUX].sent_oow_ack = true;
             i++, j++;
             continue;
@@ -578,10 +622,19 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
         }
         if (has_flags(in, TW_SYN | TW_RST | TW_ACK, TW_SYN)) {
             /* HS-SYNRCVD-05: a retransmitted SYN in SYN-RECEIVED: the
-             * model ACKs it, Linux re-sends its SYN,ACK or is silent. */
+             * model ACKs it (or drops it), Linux re-sends its SYN,ACK or is
+             * silent. */
+            if (!a && has_flags(b, TW_SYN | TW_ACK | TW_RST | TW_FIN, TW_SYN | TW_ACK) && b->seq == d->s[LINUX].iss &&
+                b->ack == in->seq + 1 && d->s[LINUX].synrcvd) {
+                tolerate("HS-SYNRCVD-05 SYN,ACK re-sent");
+                d->s[LINUX].sent_oow_ack = true;
+                j++;
+                continue;
+            }
             if (bare_ack(a) && in->seq + 1 == a->ack) {
                 if (has_flags(b, TW_SYN | TW_ACK | TW_RST | TW_FIN, TW_SYN | TW_ACK) && b->seq == d->s[LINUX].iss) {
                     tolerate("HS-SYNRCVD-05 SYN,ACK re-sent");
+                    d->s[LINUX].sent_oow_ack = true; /* the same per-request limit */
                     i++, j++;
                     continue;
                 }
@@ -597,7 +650,7 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
              * resets (RST,ACK ack SEG.SEQ+1, or RST seq=SEG.ACK when the
              * SYN carries a bad ACK: tcp_check_req checks the ACK first). */
             if (d->s[LINUX].synrcvd && j + 1 == nx &&
-                ((has_flags(b, 0xff, TW_RST | TW_ACK) && b->seq == 0 && b->ack == in->seq + 1) ||
+                ((has_flags(b, 0xff, TW_RST | TW_ACK) && b->seq == 0 && b->ack == in->seq + tw_segment_len(in)) ||
                  (has_flags(b, 0xff, TW_RST) && (in->flags & TW_ACK) && b->seq == in->ack))) {
                 tolerate("HS-SYNRCVD-06 RST,ACK to a new SYN");
                 part = true;
@@ -642,6 +695,34 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
             i++, j++;
             continue;
         }
+        /* Finding: Linux judges a RST's or SYN's acceptability by the
+         * segment's span (tcp_sequence, tcp_in_window): one that starts
+         * left of RCV.NXT but reaches into the window draws its challenge
+         * ACK; RFC 5961 3.2 (and the model) go by SEG.SEQ and drop it. */
+        if (!a && bare_ack(b) && in && (in->flags & (TW_RST | TW_SYN)) && d->s[LINUX].rcv_known &&
+            seq_lt(in->seq - d->hdr.remote_isn, d->s[LINUX].rcv_nxt - d->hdr.remote_isn) &&
+            seq_lt(d->s[LINUX].rcv_nxt, in->seq + tw_segment_len(in)) &&
+            finding("finding RST/SYN left of the window judged by its span")) {
+            j++;
+            continue;
+        }
+        /* Finding: a segment with none of ACK, SYN, RST in a synchronized
+         * state is dropped by Linux before the sequence check
+         * (tcp_rcv_established, tcp_rcv_state_process), so an unacceptable
+         * one draws no ACK; RFC 9293 3.10.7.4 checks the sequence first. */
+        if (bare_ack(a) && !b && in && !(in->flags & (TW_ACK | TW_SYN | TW_RST)) &&
+            finding("finding no ACK for an unacceptable segment without ACK flag")) {
+            i++;
+            continue;
+        }
+        /* Finding: Linux holds back a FIN (and data) while the peer's
+         * window is zero (tcp_write_xmit's window test); the model sends it. */
+        if (a && !b && (a->flags & TW_FIN) && d->h_win_known && d->h_win == 0 &&
+            finding("finding FIN held back by a zero window")) {
+            part = true;
+            i++;
+            continue;
+        }
         /* HS-SYNRCVD-11 (MUST-40): an ACK of data or FIN may wait up to
          * 500 ms; Linux delays it (pingpong after a FIN, delayed-ACK
          * timer), the model does not. */
@@ -673,8 +754,10 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
             tw_segment_render(a, ta, sizeof(ta));
             tw_segment_render(b, tb, sizeof(tb));
             diverge(d, "D's segment %u differs in %s\n  model > %s\n  linux > %s", i + 1, why, ta, tb);
+        } else {
+            diverge(d, "the model sent %u segment%s, linux %u", nm, nm == 1 ? "" : "s", nx);
         }
-        diverge(d, "the model sent %u segment%s, linux %u", nm, nm == 1 ? "" : "s", nx);
+        return;
     }
     if (part)
         stop(d, "a tolerated deviation parts the states");
@@ -700,6 +783,7 @@ static void on_header(void *ctx, const struct tw_script *hdr)
         return;
     g_compared_inputs++;
     tw_addr_parse(hdr->ip_version == 6 ? "2001:db8::2" : "198.51.100.2", &d->d_addr);
+    tw_addr_parse(hdr->ip_version == 6 ? "2001:db8::1" : "198.51.100.1", &d->h_addr);
     g_port_seq++;
     memset(&d->lcfg, 0, sizeof(d->lcfg));
     d->lcfg.ops = &g_ops;
@@ -840,6 +924,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     tw_adapter_linux.close(a);
     g_ops = tw_adapter_linux;
     g_ops.shell = fast_shell;
+    g_ops.close = quick_close;
+    g_ops.describe = NULL; /* the report line reads 15 sysctls: not per input */
+    g_keep_going = getenv("TW_DIFF_KEEP_GOING") && *getenv("TW_DIFF_KEEP_GOING") ? getenv("TW_DIFF_KEEP_GOING") : NULL;
     g_strict = getenv("TW_DIFF_STRICT") && *getenv("TW_DIFF_STRICT") && strcmp(getenv("TW_DIFF_STRICT"), "0");
     g_stats = getenv("TW_DIFF_STATS") && *getenv("TW_DIFF_STATS") && strcmp(getenv("TW_DIFF_STATS"), "0");
     if (g_stats)
@@ -864,7 +951,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     d->ecn = false;
     d->in_time = false;
     d->delayed = false;
-    d->h_ws = d->h_ts = d->h_tsval_known = false;
+    d->h_ws = d->h_ts = d->h_tsval_known = d->h_win_known = false;
     d->n_listeners = 0;
     d->n_saved = 0;
     memset(d->s, 0, sizeof(d->s));
@@ -884,5 +971,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         d->lrun = NULL;
     }
     restore_sysctls(d);
+    if (g_diverged) {
+        char path[4096];
+        uint32_t h = 2166136261u;
+        for (size_t i = 0; i < size; i++)
+            h = (h ^ data[i]) * 16777619u;
+        snprintf(path, sizeof(path), "%s/diverged-%08x", g_keep_going, h);
+        FILE *f = fopen(path, "wb");
+        if (f) {
+            fwrite(data, 1, size, f);
+            fclose(f);
+        }
+        g_diverged = false;
+    }
     return 0;
 }

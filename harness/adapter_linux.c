@@ -239,11 +239,8 @@ static int linux_open(struct tw_adapter **out, const struct tw_adapter_config *c
     return 0;
 }
 
-static void linux_close(struct tw_adapter *a)
+static void abort_sockets(struct tw_adapter *a)
 {
-    int left = 0;
-    if (!a)
-        return;
     for (size_t i = 0; i < a->n_socks; i++) {
         if (a->socks[i].fd < 0)
             continue;
@@ -251,6 +248,62 @@ static void linux_close(struct tw_adapter *a)
         setsockopt(a->socks[i].fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
         close(a->socks[i].fd);
     }
+}
+
+/* Destroy the sockets with exactly this 4-tuple (a connection, its
+ * TIME-WAIT or request sock): 0 when none is left, -1 otherwise. */
+static int diag_destroy_tuple(int af, const struct tuple *t)
+{
+    for (int tries = 0; tries < 4; tries++) {
+        struct diag_req q;
+        struct {
+            struct nlmsghdr h;
+            struct nlmsgerr e;
+        } ack;
+        memset(&q, 0, sizeof(q));
+        q.nlh.nlmsg_len = sizeof(q);
+        q.nlh.nlmsg_type = SOCK_DESTROY;
+        q.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+        q.r.sdiag_family = (uint8_t)af;
+        q.r.sdiag_protocol = IPPROTO_TCP;
+        q.r.idiag_states = ~0u;
+        diag_fill_id(&q.r.id, af, t);
+        if (send(g_diag, &q, sizeof(q), 0) < 0 || recv(g_diag, &ack, sizeof(ack), 0) < (ssize_t)sizeof(ack) ||
+            ack.h.nlmsg_type != NLMSG_ERROR)
+            return -1;
+        if (ack.e.error == -ENOENT)
+            return 0;
+        if (ack.e.error)
+            return -1;
+    }
+    return -1;
+}
+
+void tw_adapter_linux_close_ports(struct tw_adapter *a, uint16_t d_port, const uint16_t *h_ports, size_t n_h)
+{
+    int left = 0;
+    if (!a)
+        return;
+    abort_sockets(a);
+    for (size_t i = 0; g_ns_ok && i < n_h && !left; i++) {
+        struct tuple t = {.set = true, .lport = d_port, .rport = h_ports[i]};
+        memcpy(t.laddr, a->cfg.local.bytes, sizeof(t.laddr));
+        memcpy(t.raddr, a->cfg.remote.bytes, sizeof(t.raddr));
+        left = diag_destroy_tuple(a->af, &t) != 0;
+    }
+    if (left)
+        g_ns_dirty = true;
+    free(a->socks);
+    tw_frameq_free(&a->q);
+    free(a);
+}
+
+static void linux_close(struct tw_adapter *a)
+{
+    int left = 0;
+    if (!a)
+        return;
+    abort_sockets(a);
     if (g_ns_ok) {
         int l4 = diag_sweep(AF_INET), l6 = diag_sweep(AF_INET6);
         left = (l4 < 0 || l6 < 0) ? 1 : l4 + l6;
