@@ -617,7 +617,7 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
          * without TS (PAWS applies only to segments with TS); the model
          * drops it. What follows is apart. */
         if (d->s[MODEL].d_ts && d->h_ts_at_line && !(in->opt.has & TW_HAS_TS) && !(in->flags & TW_RST) &&
-            (!(in->flags & TW_SYN) || d->m_at_line.acks)) {
+            (!(in->flags & TW_SYN) || d->m_at_line.acks || d->m_at_line.synrcvd)) {
             tolerate("HS-TS-04 segment without TS processed");
             stop(d, "a tolerated deviation parts the states");
             return;
