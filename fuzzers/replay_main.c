@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+/* Optional, as under libFuzzer: a target's one-time set-up (fuzz_diff_linux's namespace). */
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 static int replay_file(const char *path, unsigned long *count)
 {
@@ -112,6 +114,8 @@ int main(int argc, char **argv)
     }
     unsigned long count = 0;
     int rc = 0;
+    if (LLVMFuzzerInitialize)
+        LLVMFuzzerInitialize(&argc, &argv);
     for (int i = 1; i < argc; i++)
         if (replay_path(argv[i], &count))
             rc = 2;

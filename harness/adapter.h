@@ -136,6 +136,14 @@ struct tw_host;
 struct tw_host *tw_adapter_model_host(const struct tw_adapter_ops *ops, struct tw_adapter *a);
 void tw_adapter_model_take_rows(struct tw_adapter *a, uint64_t rows[2]);
 
+/* The linux adapter's close for a caller that knows every port its case
+ * used (fuzz_diff_linux, once per input): like close, but instead of
+ * sweeping the namespace (a sock_diag dump walks the kernel's tables), it
+ * destroys what is left between D's d_port and each of H's ports by exact
+ * 4-tuple. Anything that cannot be destroyed gets the next case a fresh
+ * namespace, as close does. */
+void tw_adapter_linux_close_ports(struct tw_adapter *a, uint16_t d_port, const uint16_t *h_ports, size_t n_h);
+
 /* The adapter for a --stack name, or NULL if this build has none. */
 const struct tw_adapter_ops *tw_adapter_find(const char *stack);
 

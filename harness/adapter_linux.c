@@ -61,6 +61,13 @@ struct tw_adapter {
     size_t n_socks;
     struct tw_frameq q; /* what the stack sent, for collect() */
     uint64_t warp_us;   /* clock time skipped by TW_ADV_WARP */
+    /* When the TAP was last read empty, with no call into the stack since
+     * (0: something may be waiting). The kernel answers an injected frame
+     * or a socket call before the call returns, so until the next call
+     * only a timer can add a frame: read_frames skips the read for
+     * QUIET_NS after an empty one (a timer's frame is read at most that
+     * late), which saves most of the reads a runner step makes. */
+    uint64_t quiet_ns;
     struct tuple last_in; /* the last TCP segment injected (D's side as local) */
     char shell_log[512];  /* sysctls and commands this case ran */
     char desc[1536];
@@ -246,11 +253,8 @@ static int linux_open(struct tw_adapter **out, const struct tw_adapter_config *c
     return 0;
 }
 
-static void linux_close(struct tw_adapter *a)
+static void abort_sockets(struct tw_adapter *a)
 {
-    int left = 0;
-    if (!a)
-        return;
     for (size_t i = 0; i < a->n_socks; i++) {
         if (a->socks[i].fd < 0)
             continue;
@@ -258,6 +262,62 @@ static void linux_close(struct tw_adapter *a)
         setsockopt(a->socks[i].fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
         close(a->socks[i].fd);
     }
+}
+
+/* Destroy the sockets with exactly this 4-tuple (a connection, its
+ * TIME-WAIT or request sock): 0 when none is left, -1 otherwise. */
+static int diag_destroy_tuple(int af, const struct tuple *t)
+{
+    for (int tries = 0; tries < 4; tries++) {
+        struct diag_req q;
+        struct {
+            struct nlmsghdr h;
+            struct nlmsgerr e;
+        } ack;
+        memset(&q, 0, sizeof(q));
+        q.nlh.nlmsg_len = sizeof(q);
+        q.nlh.nlmsg_type = SOCK_DESTROY;
+        q.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+        q.r.sdiag_family = (uint8_t)af;
+        q.r.sdiag_protocol = IPPROTO_TCP;
+        q.r.idiag_states = ~0u;
+        diag_fill_id(&q.r.id, af, t);
+        if (send(g_diag, &q, sizeof(q), 0) < 0 || recv(g_diag, &ack, sizeof(ack), 0) < (ssize_t)sizeof(ack) ||
+            ack.h.nlmsg_type != NLMSG_ERROR)
+            return -1;
+        if (ack.e.error == -ENOENT)
+            return 0;
+        if (ack.e.error)
+            return -1;
+    }
+    return -1;
+}
+
+void tw_adapter_linux_close_ports(struct tw_adapter *a, uint16_t d_port, const uint16_t *h_ports, size_t n_h)
+{
+    int left = 0;
+    if (!a)
+        return;
+    abort_sockets(a);
+    for (size_t i = 0; g_ns_ok && i < n_h && !left; i++) {
+        struct tuple t = {.set = true, .lport = d_port, .rport = h_ports[i]};
+        memcpy(t.laddr, a->cfg.local.bytes, sizeof(t.laddr));
+        memcpy(t.raddr, a->cfg.remote.bytes, sizeof(t.raddr));
+        left = diag_destroy_tuple(a->af, &t) != 0;
+    }
+    if (left)
+        g_ns_dirty = true;
+    free(a->socks);
+    tw_frameq_free(&a->q);
+    free(a);
+}
+
+static void linux_close(struct tw_adapter *a)
+{
+    int left = 0;
+    if (!a)
+        return;
+    abort_sockets(a);
     if (g_ns_ok) {
         unsigned f4 = 0, f6 = 0, again = 0;
         int l4 = diag_sweep(AF_INET, &f4), l6 = diag_sweep(AF_INET6, &f6);
@@ -299,15 +359,25 @@ static bool frame_wanted(const uint8_t *ip, size_t len)
     return false;
 }
 
+#define QUIET_NS 200000u
+
+/* The stack may have something to send: the next read_frames reads. */
+static void touch(struct tw_adapter *a) { a->quiet_ns = 0; }
+
 /* Read every frame waiting on the TAP fd; the number kept. */
 static size_t read_frames(struct tw_adapter *a)
 {
     uint8_t buf[FRAME_MAX + ETH_HLEN_];
     size_t kept = 0;
+    uint64_t t = mono_ns();
+    if (a->quiet_ns && t - a->quiet_ns < QUIET_NS)
+        return 0;
     for (;;) {
         ssize_t n = read(g_ns.tap_fd, buf, sizeof(buf));
-        if (n <= 0)
+        if (n <= 0) {
+            a->quiet_ns = n < 0 && errno == EAGAIN ? t : 0;
             break;
+        }
         uint16_t type = (uint16_t)(buf[12] << 8 | buf[13]);
         if (n <= ETH_HLEN_ || (type != 0x0800 && type != 0x86dd))
             continue;
@@ -353,6 +423,7 @@ static int linux_inject(struct tw_adapter *a, const uint8_t *pkt, size_t len)
      * case gets a fresh namespace. */
     if ((v == 4 && len >= 20 && pkt[9] == IPPROTO_ICMP) || (v == 6 && len >= 40 && pkt[6] == IPPROTO_ICMPV6))
         g_ns_dirty = true;
+    touch(a);
     if (write(g_ns.tap_fd, frame, len + ETH_HLEN_) != (ssize_t)(len + ETH_HLEN_))
         return -errno;
     read_frames(a); /* the kernel has answered already */
@@ -408,6 +479,8 @@ static int linux_advance(struct tw_adapter *a, uint64_t until_us, unsigned flags
         uint64_t wait = until_us - now;
         struct timespec ts = {(time_t)(wait / 1000000u), (long)(wait % 1000000u) * 1000};
         int n = ppoll(p, np, &ts, NULL);
+        if (n > 0 && p[0].revents)
+            touch(a);
         if (n < 0 && errno != EINTR) {
             free(p);
             return -1;
@@ -488,6 +561,7 @@ static int linux_bind(struct tw_adapter *a, int h, uint16_t port)
 
 static int linux_listen(struct tw_adapter *a, int h, int backlog)
 {
+    touch(a);
     int fd = sock_fd(a, h);
     if (fd < 0)
         return -EBADF;
@@ -499,6 +573,7 @@ static int linux_listen(struct tw_adapter *a, int h, int backlog)
 
 static int linux_connect(struct tw_adapter *a, int h, uint16_t port)
 {
+    touch(a);
     struct sockaddr_storage ss;
     int fd = sock_fd(a, h);
     if (fd < 0)
@@ -525,6 +600,7 @@ static int linux_connect_result(struct tw_adapter *a, int h)
 
 static int linux_accept(struct tw_adapter *a, int h)
 {
+    touch(a);
     int fd = sock_fd(a, h);
     if (fd < 0)
         return -EBADF;
@@ -559,6 +635,7 @@ static void remember_tuple(struct tw_adapter *a, int fd, struct tuple *t)
 
 static int linux_close_socket(struct tw_adapter *a, int h)
 {
+    touch(a);
     int fd = sock_fd(a, h);
     if (fd < 0)
         return -EBADF;
@@ -569,6 +646,7 @@ static int linux_close_socket(struct tw_adapter *a, int h)
 
 static int linux_shutdown(struct tw_adapter *a, int h, int how)
 {
+    touch(a);
     int fd = sock_fd(a, h);
     if (fd < 0)
         return -EBADF;
@@ -577,6 +655,7 @@ static int linux_shutdown(struct tw_adapter *a, int h, int how)
 
 static int linux_send(struct tw_adapter *a, int h, uint32_t len)
 {
+    touch(a);
     static const uint8_t zeros[65536];
     int fd = sock_fd(a, h);
     if (fd < 0)
@@ -587,6 +666,7 @@ static int linux_send(struct tw_adapter *a, int h, uint32_t len)
 
 static int linux_recv(struct tw_adapter *a, int h, uint32_t max)
 {
+    touch(a);
     static uint8_t sink[65536];
     int fd = sock_fd(a, h);
     if (fd < 0)
@@ -598,6 +678,7 @@ static int linux_recv(struct tw_adapter *a, int h, uint32_t max)
 /* Levels and names are Linux's own numbers (the script parser's too). */
 static int linux_setsockopt(struct tw_adapter *a, int h, int level, int name, const int64_t *vals, unsigned n)
 {
+    touch(a);
     int fd = sock_fd(a, h);
     if (fd < 0)
         return -EBADF;
@@ -703,6 +784,7 @@ static void log_append(char *log, size_t cap, const char *text)
 
 static int linux_shell(struct tw_adapter *a, const char *cmd, char *err, size_t err_cap)
 {
+    touch(a);
     pid_t parent = getpid(), pid;
     int status;
     if (tw_netns_assert_private(err, err_cap))

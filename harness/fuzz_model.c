@@ -606,6 +606,9 @@ static int do_icmp(struct fz *f, struct reader *r)
 static int do_time(struct fz *f, struct reader *r)
 {
     uint64_t ms = rd16(r);
+    if (f->sink && f->sink->time)
+        f->sink->time(f->sink->ctx, tw_runner_now(f->run), tw_runner_now(f->run) + ms * 1000u,
+                      tw_host_next_deadline(f->host));
     snapshot(f);
     if (tw_runner_advance(f->run, tw_runner_now(f->run) + ms * 1000u))
         return fail(f, "the runner failed: %s", tw_runner_message(f->run));
@@ -664,6 +667,8 @@ int tw_fuzz_model_run(const uint8_t *data, size_t size, struct tw_fz_result *res
         .record = true,
         .record_out = on_output,
         .record_ctx = &f,
+        .trace = sink ? sink->trace : NULL,
+        .trace_ctx = sink ? sink->ctx : NULL,
     };
     if (sink && sink->header)
         sink->header(sink->ctx, &f.hdr);
@@ -772,7 +777,7 @@ static void col_line(void *ctx, const struct tw_script_event *e, bool update)
 int tw_fuzz_model_decode(const uint8_t *data, size_t size, struct tw_script *out, struct tw_fz_result *res)
 {
     struct collect c = {.s = out};
-    struct tw_fz_sink sink = {col_header, col_line, &c};
+    struct tw_fz_sink sink = {.header = col_header, .line = col_line, .ctx = &c};
     memset(out, 0, sizeof(*out));
     int rc = tw_fuzz_model_run(data, size, res, &sink);
     if (c.oom)

@@ -62,6 +62,13 @@ struct tw_fz_sink {
     void (*header)(void *ctx, const struct tw_script *hdr);
     void (*line)(void *ctx, const struct tw_script_event *e, bool update);
     void *ctx;
+    /* Optional (fuzzers/fuzz_diff_linux.c): every packet into and out of
+     * the model, as the runner's trace hook (tw_run_config.trace) sees it. */
+    void (*trace)(void *ctx, uint64_t time_us, bool from_d, const uint8_t *pkt, size_t len);
+    /* Optional: a time event is about to run the model's clock from now_us
+     * to until_us; next_deadline_us is the model's earliest armed timer
+     * (tw_host_next_deadline, 0 if none). */
+    void (*time)(void *ctx, uint64_t now_us, uint64_t until_us, uint64_t next_deadline_us);
 };
 
 /* Run one input. 0, or -1 if an invariant failed (res->message says which,
