@@ -51,6 +51,8 @@ struct tw_fz_result {
     unsigned steps;          /* events decoded */
     uint64_t rows[2];        /* transition rows taken (tw_out.rows bits) */
     bool failed;
+    unsigned n_out;          /* segments D sent */
+    uint64_t out_digest;     /* a hash of them and their times (the paths must agree) */
     char message[1024];      /* the invariant that failed, at which step */
 };
 
@@ -65,9 +67,21 @@ struct tw_fz_sink {
 };
 
 /* Run one input. 0, or -1 if an invariant failed (res->message says which,
- * at which step). sink may be NULL (the fuzzer's hot path). */
+ * at which step). With a sink, through the case runner (tw_runner_step in
+ * record mode on the model adapter, the lines handed to the sink). Without
+ * one (the fuzzer's hot path), the fast path: the same events straight at
+ * the model's host (target/host.h) as the model adapter makes them, D's
+ * segments kept as structs, with the same oracles; no script lines, no
+ * frames, no heap. */
 int tw_fuzz_model_run(const uint8_t *data, size_t size, struct tw_fz_result *res,
                       const struct tw_fz_sink *sink);
+
+/* The runner path without a sink (as tw_fuzz_model_run with one). */
+int tw_fuzz_model_run_runner(const uint8_t *data, size_t size, struct tw_fz_result *res);
+
+/* Run an input both ways; 0 if the paths agree (verdict, steps, rows, D's
+ * segments and their times), else -1 with both sides described in msg. */
+int tw_fuzz_model_check_paths(const uint8_t *data, size_t size, char *msg, size_t cap);
 
 /* Run one input and collect it as a case script (*out, clean it up with
  * tw_script_cleanup), covers: the requirements of the rows taken. Returns
