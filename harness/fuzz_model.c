@@ -53,8 +53,7 @@ static inline uint32_t rd32(struct reader *r)
     return hi << 16 | rd16(r);
 }
 
-struct slot_snap {
-    bool used;
+struct slot_snap { /* valid for the slots in fz.before_used */
     uint8_t state;
     uint16_t lport, rport;
     uint32_t snd_nxt, iss;
@@ -78,9 +77,7 @@ struct fz {
     struct tw_fz_result *res;
     bool v6;
     uint32_t h_isn;
-    /* sequence ranges H has sent: D may only acknowledge inside them */
-    uint32_t h_seq[TW_FZ_MAX_EVENTS], h_len[TW_FZ_MAX_EVENTS];
-    unsigned h_n;
+    unsigned h_n;    /* H's segments in h_seq/h_len */
     uint32_t h_next; /* end of H's last segment */
     uint32_t h_ts;   /* H's timestamp clock */
     uint32_t d_last_tsval;
@@ -88,12 +85,10 @@ struct fz {
     unsigned n_fds;
     bool connected; /* a connect ran: H talks from port 8080 from then on */
     const struct tw_segment *cur_in; /* the segment the step injected, or NULL */
-    struct slot_snap before[TW_HOST_SLOTS];
     unsigned before_used, now_used; /* slots in use before the step, and after */
     bool failed;
     /* the runner path */
     struct tw_runner *run;
-    struct tw_script hdr;
     unsigned line;
     /* the fast path: what the runner and the model adapter keep */
     struct tw_judge_ctx ctx;
@@ -101,9 +96,13 @@ struct fz {
     uint64_t now;
     uint64_t step_rows[2];
     unsigned n_socks;
-    /* not cleared per input: */
-    struct fsock socks[MAX_SOCKS]; /* [0, n_socks) in use */
-    struct tw_out out;             /* scratch for one model call */
+    /* Not cleared per input (the counts above say what is valid): */
+    struct tw_script hdr; /* the runner path's header */
+    /* sequence ranges H has sent: D may only acknowledge inside them */
+    uint32_t h_seq[TW_FZ_MAX_EVENTS], h_len[TW_FZ_MAX_EVENTS];
+    struct slot_snap before[TW_HOST_SLOTS];
+    struct fsock socks[MAX_SOCKS];
+    struct tw_out out; /* scratch for one model call */
 };
 
 static int fail(struct fz *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -174,14 +173,11 @@ static unsigned used_slots(const struct tw_host *h)
 static void snapshot(struct fz *f)
 {
     unsigned m = used_slots(f->host);
-    for (unsigned gone = f->before_used & ~m; gone; gone &= gone - 1)
-        f->before[__builtin_ctz(gone)].used = false;
     f->before_used = m;
     for (; m; m &= m - 1) {
         int i = __builtin_ctz(m);
         struct slot_snap *b = &f->before[i];
         const struct tw_tcb *c = &f->host->tcb[i];
-        b->used = true;
         b->state = c->state;
         b->snd_nxt = c->snd_nxt;
         b->iss = c->iss;
@@ -208,20 +204,20 @@ static int check_tcbs(struct fz *f)
     for (unsigned m = f->now_used | f->before_used; m; m &= m - 1) {
         int i = __builtin_ctz(m);
         const struct slot_snap *b = &f->before[i];
-        bool used = (f->now_used >> i) & 1;
+        bool was_used = (f->before_used >> i) & 1, used = (f->now_used >> i) & 1;
         const struct tw_tcb *c = &f->host->tcb[i];
         if (used && c->state >= TW_STATE__COUNT)
             return fail(f, "slot %d: state %u out of range", i, c->state);
-        if (b->used && used && b->state != c->state &&
+        if (was_used && used && b->state != c->state &&
             !reachable(&x, (enum tw_state)b->state, (enum tw_state)c->state))
             return fail(f, "slot %d: %s -> %s along no row taken", i, tw_state_name((enum tw_state)b->state),
                         tw_state_name((enum tw_state)c->state));
-        if (b->used && !used && b->state != TW_CLOSED &&
+        if (was_used && !used && b->state != TW_CLOSED &&
             !reachable(&x, (enum tw_state)b->state, TW_CLOSED) &&
             !reachable(&x, (enum tw_state)b->state, TW_LISTEN))
             return fail(f, "slot %d: freed in %s along no row taken", i,
                         tw_state_name((enum tw_state)b->state));
-        if (!b->used && used && !reachable(&x, TW_CLOSED, (enum tw_state)c->state) &&
+        if (!was_used && used && !reachable(&x, TW_CLOSED, (enum tw_state)c->state) &&
             !reachable(&x, TW_LISTEN, (enum tw_state)c->state))
             return fail(f, "slot %d: created in %s along no row taken", i,
                         tw_state_name((enum tw_state)c->state));
@@ -1243,7 +1239,7 @@ static int run_input(const uint8_t *data, size_t size, struct tw_fz_result *res,
         .record_out = on_output,
         .record_ctx = &f,
     };
-    memset(&f, 0, offsetof(struct fz, socks));
+    memset(&f, 0, offsetof(struct fz, hdr));
     res->steps = 0;
     res->rows[0] = res->rows[1] = 0;
     res->failed = false;
@@ -1262,6 +1258,7 @@ static int run_input(const uint8_t *data, size_t size, struct tw_fz_result *res,
         if (fast_open(&f, cfg))
             return -1;
     } else {
+        memset(&f.hdr, 0, sizeof(f.hdr));
         f.hdr.path = (char *)TW_FZ_PATH;
         f.hdr.ip_version = f.v6 ? 6 : 4;
         f.hdr.remote_isn = f.h_isn;
@@ -1337,10 +1334,12 @@ int tw_fuzz_model_check_paths(const uint8_t *data, size_t size, char *msg, size_
         return 0;
     snprintf(msg, cap,
              "the fast path and the runner path disagree: fast %s after %u steps, %u segments from D "
-             "(digest %016llx)%s%s; runner %s after %u steps, %u segments (digest %016llx)%s%s",
-             ra ? "fails" : "passes", a.steps, a.n_out, (unsigned long long)a.out_digest, ra ? ": " : "",
-             ra ? a.message : "", rb ? "fails" : "passes", b.steps, b.n_out, (unsigned long long)b.out_digest,
-             rb ? ": " : "", rb ? b.message : "");
+             "(digest %016llx), rows %016llx%016llx%s%s; runner %s after %u steps, %u segments (digest "
+             "%016llx), rows %016llx%016llx%s%s",
+             ra ? "fails" : "passes", a.steps, a.n_out, (unsigned long long)a.out_digest,
+             (unsigned long long)a.rows[1], (unsigned long long)a.rows[0], ra ? ": " : "", ra ? a.message : "",
+             rb ? "fails" : "passes", b.steps, b.n_out, (unsigned long long)b.out_digest,
+             (unsigned long long)b.rows[1], (unsigned long long)b.rows[0], rb ? ": " : "", rb ? b.message : "");
     return -1;
 }
 
