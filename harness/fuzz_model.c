@@ -11,11 +11,13 @@
  *    answer a RST;
  *  - every segment D sends is well formed: no SYN with RST or FIN, SYNs
  *    carry their TCB's ISS, MSS/WS/SACK-permitted only on SYNs, TS on every
- *    non-RST segment of a TS connection, and it survives parse -> build ->
- *    parse byte for byte with a valid checksum;
+ *    non-RST segment of a TS connection; on the runner path its bytes parse
+ *    with a valid checksum (fuzz_segment round-trips the codec itself);
  *  - the runner itself: D's checksums (HS-GEN-01), a timer that never stops
- *    being due, a syscall or packet the stack fails to take.
- * Text is rendered only for a failure: the hot path stays cheap. */
+ *    being due, a syscall or packet the stack fails to take (the fast path:
+ *    a timer that never stops being due, a segment the codec cannot build).
+ * Text is rendered only for a failure, and the fast path allocates nothing
+ * per input: the hot path stays cheap. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>

@@ -1,13 +1,17 @@
 /* The fuzz_model driver: a compact binary encoding of the events of a case
  * script (user calls, inbound segments, ICMP errors, time), decoded one
- * event at a time and run through the case runner (runner.h) in record mode
- * on the model adapter: the same code path `threeway run` takes. The
- * model's invariants are checked after every step. The libFuzzer/AFL++
- * target, the corpus replayer and `threeway decode` all call this.
+ * event at a time and run on the model with its invariants checked after
+ * every step. The libFuzzer/AFL++ target, the corpus replayer and `threeway
+ * decode` all call this.
  *
- * Because the events are the runner's own, what D sent is recorded as
- * outbound lines, and the whole run prints as a case script
- * (tw_fuzz_model_decode) that `threeway run` passes on the model.
+ * Two paths run the same events. The runner path runs them through the
+ * case runner (runner.h) in record mode on the model adapter, the code
+ * `threeway run` takes: what D sent is recorded as outbound lines, and the
+ * whole run prints as a case script (tw_fuzz_model_decode) that `threeway
+ * run` passes on the model. The fast path (the fuzzer's) makes the same
+ * calls straight at the model's host, as the adapter would, without script
+ * lines or frames; tw_fuzz_model_check_paths says whether they agree, and
+ * every replay checks it.
  *
  * Encoding (docs/fuzzing.md has the full table):
  *   byte 0   config: bit 0 profile S (else C), bit 1 IPv6, bit 2 no TS,
