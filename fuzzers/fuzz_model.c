@@ -1,10 +1,13 @@
 /* fuzz_model: sequences of events (user calls, inbound segments, ICMP
- * errors, time) run on the reference model through the case runner.
- * Under test: target/ (tcb.c, host.c), harness/runner.c in record mode,
- * adapter_model.c, through harness/fuzz_model.c (the encoding).
+ * errors, time) run on the reference model.
+ * Under test: target/ (tcb.c, host.c) through harness/fuzz_model.c (the
+ * encoding), on its fast path: the events straight at the model's host.
  * Oracle: the model's invariants after every step (fuzz_model.c); a
  * violation prints the step and aborts. `threeway decode FILE` prints the
- * input as a case script that `threeway run` passes. */
+ * input as a case script that `threeway run` passes (the runner path).
+ * Replays (the plain main, ctest fuzz-replay) also run every input through
+ * the case runner and abort if the two paths disagree; TW_FZ_CHECK_PATHS=1
+ * does the same under libFuzzer. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,14 +15,32 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#ifdef TW_FUZZ_REPLAY
+#define CHECK_PATHS_DEFAULT 1
+#else
+#define CHECK_PATHS_DEFAULT 0
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static int check_paths = -1;
     struct tw_fz_result res;
-    if (tw_fuzz_model_run(data, size, &res, NULL)) {
+    if (check_paths < 0)
+        check_paths = CHECK_PATHS_DEFAULT || getenv("TW_FZ_CHECK_PATHS");
+    int failed = tw_fuzz_model_run(data, size, &res, NULL);
+    if (failed)
         fprintf(stderr, "fuzz_model: invariant violated: %s\n(threeway decode FILE prints the case)\n",
                 res.message);
-        abort();
+    if (check_paths) {
+        /* a failure on one path only is the driver's bug, not the model's */
+        char msg[2600];
+        if (tw_fuzz_model_check_paths(data, size, msg, sizeof(msg))) {
+            fprintf(stderr, "fuzz_model: %s\n", msg);
+            abort();
+        }
     }
+    if (failed)
+        abort();
     return 0;
 }
 

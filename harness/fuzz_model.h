@@ -1,13 +1,17 @@
 /* The fuzz_model driver: a compact binary encoding of the events of a case
  * script (user calls, inbound segments, ICMP errors, time), decoded one
- * event at a time and run through the case runner (runner.h) in record mode
- * on the model adapter: the same code path `threeway run` takes. The
- * model's invariants are checked after every step. The libFuzzer/AFL++
- * target, the corpus replayer and `threeway decode` all call this.
+ * event at a time and run on the model with its invariants checked after
+ * every step. The libFuzzer/AFL++ target, the corpus replayer and `threeway
+ * decode` all call this.
  *
- * Because the events are the runner's own, what D sent is recorded as
- * outbound lines, and the whole run prints as a case script
- * (tw_fuzz_model_decode) that `threeway run` passes on the model.
+ * Two paths run the same events. The runner path runs them through the
+ * case runner (runner.h) in record mode on the model adapter, the code
+ * `threeway run` takes: what D sent is recorded as outbound lines, and the
+ * whole run prints as a case script (tw_fuzz_model_decode) that `threeway
+ * run` passes on the model. The fast path (the fuzzer's) makes the same
+ * calls straight at the model's host, as the adapter would, without script
+ * lines or frames; tw_fuzz_model_check_paths says whether they agree, and
+ * every replay checks it.
  *
  * Encoding (docs/fuzzing.md has the full table):
  *   byte 0   config: bit 0 profile S (else C), bit 1 IPv6, bit 2 no TS,
@@ -51,6 +55,8 @@ struct tw_fz_result {
     unsigned steps;          /* events decoded */
     uint64_t rows[2];        /* transition rows taken (tw_out.rows bits) */
     bool failed;
+    unsigned n_out;          /* segments D sent */
+    uint64_t out_digest;     /* a hash of them and their times (the paths must agree) */
     char message[1024];      /* the invariant that failed, at which step */
 };
 
@@ -72,9 +78,21 @@ struct tw_fz_sink {
 };
 
 /* Run one input. 0, or -1 if an invariant failed (res->message says which,
- * at which step). sink may be NULL (the fuzzer's hot path). */
+ * at which step). With a sink, through the case runner (tw_runner_step in
+ * record mode on the model adapter, the lines handed to the sink). Without
+ * one (the fuzzer's hot path), the fast path: the same events straight at
+ * the model's host (target/host.h) as the model adapter makes them, D's
+ * segments kept as structs, with the same oracles; no script lines, no
+ * frames, no heap. */
 int tw_fuzz_model_run(const uint8_t *data, size_t size, struct tw_fz_result *res,
                       const struct tw_fz_sink *sink);
+
+/* The runner path without a sink (as tw_fuzz_model_run with one). */
+int tw_fuzz_model_run_runner(const uint8_t *data, size_t size, struct tw_fz_result *res);
+
+/* Run an input both ways; 0 if the paths agree (verdict, steps, rows, D's
+ * segments and their times), else -1 with both sides described in msg. */
+int tw_fuzz_model_check_paths(const uint8_t *data, size_t size, char *msg, size_t cap);
 
 /* Run one input and collect it as a case script (*out, clean it up with
  * tw_script_cleanup), covers: the requirements of the rows taken. Returns
