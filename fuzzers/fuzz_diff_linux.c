@@ -51,6 +51,9 @@
  *                 CWR are not compared from then on.
  *  HS-SYNSENT-08  data or FIN on a SYN,ACK: Linux acknowledges the SYN
  *                 only; ends the comparison.
+ *  HS-EST-04      an ack below ISS+1 (bytes never sent) draws Linux's
+ *                 challenge ACK and the segment is dropped; the model takes
+ *                 it (RFC 5961 5.2); ends the comparison.
  *  HS-RST-05      Linux rate-limits the ACKs it sends for unacceptable
  *                 segments and challenge ACKs per connection (one per
  *                 tcp_invalid_ratelimit, 500 ms: a whole input): a bare ACK
@@ -794,6 +797,19 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
             b->seq == in->ack && d->s[LINUX].synrcvd &&
             finding("finding HS-SYNRCVD-03 RST for an ACK beyond SND.NXT")) {
             i++, j++;
+            continue;
+        }
+        /* HS-EST-04: an ack below SND.UNA is acceptable to Linux only
+         * within min(MAX.SND.WND, bytes acked so far) (tcp_ack: no ACK of
+         * bytes never sent): below that its challenge ACK, and the segment
+         * dropped, where the model (RFC 5961 5.2) takes it. */
+        if (in && has_flags(in, TW_SYN | TW_RST | TW_ACK, TW_ACK) && bare_ack(b) && d->s[LINUX].iss_known &&
+            seq_lt(in->ack - d->s[LINUX].iss, 1) && (!a || a->ack != b->ack)) {
+            tolerate("HS-EST-04 ack of bytes never sent challenged");
+            part = true;
+            if (a)
+                i++;
+            j++;
             continue;
         }
         /* Finding: Linux judges a RST's or SYN's acceptability by the

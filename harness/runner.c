@@ -240,6 +240,18 @@ static int check_syn_repeat(struct rs *r, const struct tw_script_event *e, const
     return 0;
 }
 
+/* A new connection may follow on the same 4-tuple once H resets it or
+ * opens again (in virtual time the model then picks the same ISS, with the
+ * options of the new SYN): its SYN,ACK is not a retransmission. */
+static void forget_syns(struct rs *r, uint16_t d_port, uint16_t h_port)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < r->n_syns; i++)
+        if (r->syns[i].sport != d_port || r->syns[i].dport != h_port)
+            r->syns[k++] = r->syns[i];
+    r->n_syns = k;
+}
+
 static int drain(struct rs *r, const struct tw_script_event *e)
 {
     const struct tw_captured *c;
@@ -626,6 +638,8 @@ static size_t build_inbound(struct rs *r, const struct tw_script_event *e, uint8
     enum tw_parse_err pe;
     size_t n, ip_len = r->s->ip_version == 6 ? 40 : 20;
     tw_judge_inbound_segment(p, &r->ctx, &seg);
+    if ((p->flags & TW_RST) || (p->flags & (TW_SYN | TW_ACK)) == TW_SYN)
+        forget_syns(r, seg.dport, seg.sport);
     if (p->flags & TW_SYN) {
         /* For "win syn" and "wnd": do H's SYN's options, as they go on the
          * wire, offer window scaling? */
