@@ -68,6 +68,7 @@ struct tw_adapter {
      * QUIET_NS after an empty one (a timer's frame is read at most that
      * late), which saves most of the reads a runner step makes. */
     uint64_t quiet_ns;
+    uint64_t answer_us; /* 1 + the start of the last call into the stack, until the read after it */
     struct tuple last_in; /* the last TCP segment injected (D's side as local) */
     char shell_log[512];  /* sysctls and commands this case ran */
     char desc[1536];
@@ -362,7 +363,17 @@ static bool frame_wanted(const uint8_t *ip, size_t len)
 #define QUIET_NS 200000u
 
 /* The stack may have something to send: the next read_frames reads. */
-static void touch(struct tw_adapter *a) { a->quiet_ns = 0; }
+/* A call into the stack starts (a frame written to the TAP, a socket call,
+ * a shell line). What the kernel sends in answer it has queued on the TAP
+ * before the call returns, and the next read (which comes right after the
+ * call) stamps those frames with the time the call started: a worker that
+ * loses the CPU for a while on a loaded machine then does not make an
+ * immediate answer look late. */
+static void touch(struct tw_adapter *a)
+{
+    a->quiet_ns = 0;
+    a->answer_us = linux_now(a) + 1;
+}
 
 /* Read every frame waiting on the TAP fd; the number kept. */
 static size_t read_frames(struct tw_adapter *a)
@@ -383,9 +394,11 @@ static size_t read_frames(struct tw_adapter *a)
             continue;
         if (!frame_wanted(buf + ETH_HLEN_, (size_t)n - ETH_HLEN_))
             continue;
-        if (!tw_frameq_push(&a->q, linux_now(a), buf + ETH_HLEN_, (size_t)n - ETH_HLEN_))
+        if (!tw_frameq_push(&a->q, a->answer_us ? a->answer_us - 1 : linux_now(a), buf + ETH_HLEN_,
+                            (size_t)n - ETH_HLEN_))
             kept++;
     }
+    a->answer_us = 0;
     return kept;
 }
 
