@@ -132,7 +132,11 @@ static void tap_input_all(void)
         ssize_t n = read(tap_fd, frame, sizeof frame);
         if (n <= 0)
             return;
-        struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_POOL);
+        /* PBUF_RAM: one block of the frame's size. A PBUF_POOL chain (any
+         * frame above one pool buffer, ~590 bytes: an ICMPv6 Packet Too Big
+         * quoting 1232 bytes) made Debian's liblwip 2.1.3 write past the
+         * first buffer in pbuf_take (valgrind), then abort in free(). */
+        struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
         if (!p)
             return;
         pbuf_take(p, frame, (u16_t)n);
