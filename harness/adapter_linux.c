@@ -138,6 +138,29 @@ static int diag_state(int af, const struct tuple *t)
     return m->idiag_state;
 }
 
+/* SOCK_DESTROY one socket: 0, -ENOENT (already gone), another -errno, or
+ * -EIO when sock_diag did not answer. */
+static int diag_destroy_id(int af, const struct inet_diag_sockid *id)
+{
+    struct diag_req q;
+    struct {
+        struct nlmsghdr h;
+        struct nlmsgerr e;
+    } ack;
+    memset(&q, 0, sizeof(q));
+    q.nlh.nlmsg_len = sizeof(q);
+    q.nlh.nlmsg_type = SOCK_DESTROY;
+    q.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+    q.r.sdiag_family = (uint8_t)af;
+    q.r.sdiag_protocol = IPPROTO_TCP;
+    q.r.idiag_states = ~0u;
+    q.r.id = *id;
+    if (send(g_diag, &q, sizeof(q), 0) < 0 || recv(g_diag, &ack, sizeof(ack), 0) < (ssize_t)sizeof(ack) ||
+        ack.h.nlmsg_type != NLMSG_ERROR)
+        return -EIO;
+    return ack.e.error;
+}
+
 /* Destroy every TCP socket of one family in the namespace; the number
  * still there afterwards (those sock_diag could not destroy), and in
  * *found how many there were. */
@@ -178,20 +201,8 @@ static int diag_sweep(int af, unsigned *found)
     }
     *found = n_ids + (unsigned)left;
     for (unsigned i = 0; i < n_ids; i++) {
-        struct {
-            struct nlmsghdr h;
-            struct nlmsgerr e;
-        } ack;
-        memset(&q, 0, sizeof(q));
-        q.nlh.nlmsg_len = sizeof(q);
-        q.nlh.nlmsg_type = SOCK_DESTROY;
-        q.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-        q.r.sdiag_family = (uint8_t)af;
-        q.r.sdiag_protocol = IPPROTO_TCP;
-        q.r.idiag_states = ~0u;
-        q.r.id = ids[i];
-        if (send(g_diag, &q, sizeof(q), 0) < 0 || recv(g_diag, &ack, sizeof(ack), 0) < (ssize_t)sizeof(ack) ||
-            ack.h.nlmsg_type != NLMSG_ERROR || (ack.e.error && ack.e.error != -ENOENT))
+        int e = diag_destroy_id(af, &ids[i]);
+        if (e && e != -ENOENT)
             left++;
     }
     return left;
@@ -269,26 +280,13 @@ static void abort_sockets(struct tw_adapter *a)
  * TIME-WAIT or request sock): 0 when none is left, -1 otherwise. */
 static int diag_destroy_tuple(int af, const struct tuple *t)
 {
+    struct inet_diag_sockid id;
+    diag_fill_id(&id, af, t);
     for (int tries = 0; tries < 4; tries++) {
-        struct diag_req q;
-        struct {
-            struct nlmsghdr h;
-            struct nlmsgerr e;
-        } ack;
-        memset(&q, 0, sizeof(q));
-        q.nlh.nlmsg_len = sizeof(q);
-        q.nlh.nlmsg_type = SOCK_DESTROY;
-        q.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-        q.r.sdiag_family = (uint8_t)af;
-        q.r.sdiag_protocol = IPPROTO_TCP;
-        q.r.idiag_states = ~0u;
-        diag_fill_id(&q.r.id, af, t);
-        if (send(g_diag, &q, sizeof(q), 0) < 0 || recv(g_diag, &ack, sizeof(ack), 0) < (ssize_t)sizeof(ack) ||
-            ack.h.nlmsg_type != NLMSG_ERROR)
-            return -1;
-        if (ack.e.error == -ENOENT)
+        int e = diag_destroy_id(af, &id);
+        if (e == -ENOENT)
             return 0;
-        if (ack.e.error)
+        if (e)
             return -1;
     }
     return -1;
