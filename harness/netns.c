@@ -349,6 +349,23 @@ static double mono_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+
+/* Leave the namespace we started in for a fresh one of our own (see
+ * enter_fresh_netns), and prove it: 0, TW_NETNS_UNAVAILABLE ("skip: ..."),
+ * or -1. */
+static int enter_private_netns(bool *userns, char *err, size_t err_cap)
+{
+    remember_start();
+    if (!start_known) {
+        snprintf(err, err_cap, "skip: /proc/self/ns/net is not readable (is /proc mounted?)");
+        return TW_NETNS_UNAVAILABLE;
+    }
+    int rc = enter_fresh_netns(userns, err, err_cap);
+    if (rc)
+        return rc;
+    return tw_netns_assert_private(err, err_cap) ? -1 : 0;
+}
+
 int tw_netns_create(struct tw_netns *ns, char *err, size_t err_cap)
 {
     struct ifreq ifr;
@@ -357,17 +374,10 @@ int tw_netns_create(struct tw_netns *ns, char *err, size_t err_cap)
 
     memset(ns, 0, sizeof(*ns));
     ns->tap_fd = -1;
-    remember_start();
-    if (!start_known) {
-        snprintf(err, err_cap, "skip: /proc/self/ns/net is not readable (is /proc mounted?)");
-        return TW_NETNS_UNAVAILABLE;
-    }
-    rc = enter_fresh_netns(&userns, err, err_cap);
+    rc = enter_private_netns(&userns, err, err_cap);
     if (rc)
         return rc;
     ns->userns = userns;
-    if (tw_netns_assert_private(err, err_cap))
-        return -1;
     /* A namespace made from the initial one shares the host's (large) TCP
      * hash table, so every sock_diag dump walks it (~2 ms). Made from a
      * private one whose tcp_child_ehash_entries is set, it gets a table of
@@ -504,16 +514,9 @@ int tw_netns_create_bare_tap(const char *ifname, int *ifindex, char *err, size_t
     int fd, sk, rc;
     char key[96];
 
-    remember_start();
-    if (!start_known) {
-        snprintf(err, err_cap, "skip: /proc/self/ns/net is not readable (is /proc mounted?)");
-        return TW_NETNS_UNAVAILABLE;
-    }
-    rc = enter_fresh_netns(&userns, err, err_cap);
+    rc = enter_private_netns(&userns, err, err_cap);
     if (rc)
         return rc;
-    if (tw_netns_assert_private(err, err_cap))
-        return -1;
     /* From here on every write is inside the new namespace. */
     sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (sk < 0) {
