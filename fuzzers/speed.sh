@@ -16,24 +16,36 @@
 #   The flags after -- go to both targets (default: fuzz_model's .options:
 #   -max_len=1024).
 # Needs the libfuzzer preset; the default preset for the rows (build/bin/threeway).
+#
+#        fuzzers/speed.sh --diff [--seconds N] [--bin DIR] [--min EXECS]
+#   fuzz_diff_linux's target (5,000 exec/s): runs it for SECONDS on one core
+#   from the same seeds, divergences kept aside (TW_DIFF_KEEP_GOING) so the
+#   run goes on, and prints exec/s and how many divergences it kept.
+#   Default --bin: build-libfuzzer-fast/bin if built, else build-libfuzzer/bin.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=60
 bin=build-libfuzzer/bin
 min=
+diff=0
 flags=()
 while [ $# -gt 0 ]; do
   case $1 in
     --seconds) seconds=$2; shift 2 ;;
     --bin) bin=$2; shift 2 ;;
     --min) min=$2; shift 2 ;;
+    --diff) diff=1; shift ;;
     --) shift; flags=("$@"); break ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "fuzzers/speed.sh: unknown argument $1 (--help)" >&2; exit 2 ;;
   esac
 done
 [ ${#flags[@]} -gt 0 ] || flags=(-max_len=1024)
-for t in fuzz_trivial fuzz_model; do
+if [ $diff -eq 1 ] && [ "$bin" = build-libfuzzer/bin ] && [ -x build-libfuzzer-fast/bin/fuzz_diff_linux ]; then
+  bin=build-libfuzzer-fast/bin
+fi
+targets=(fuzz_trivial fuzz_model); [ $diff -eq 1 ] && targets=(fuzz_diff_linux)
+for t in "${targets[@]}"; do
   [ -x "$bin/$t" ] || { echo "fuzzers/speed.sh: $bin/$t not built (cmake --preset libfuzzer && cmake --build --preset libfuzzer)" >&2; exit 2; }
 done
 tmp_root=/tmp; [ -d /dev/shm ] && [ -w /dev/shm ] && tmp_root=/dev/shm
@@ -53,6 +65,17 @@ run() { # target -> exec/s on stdout
   echo "$e"
 }
 
+if [ $diff -eq 1 ]; then
+  mkdir -p "$work/kept"
+  echo "fuzzers/speed.sh: fuzz_diff_linux ($bin), $seconds s, one core, flags: ${flags[*]}, load $(cut -d' ' -f1-3 /proc/loadavg)"
+  e=$(TW_DIFF_KEEP_GOING="$work/kept" run fuzz_diff_linux) || exit 2
+  echo "fuzz_diff_linux: $e exec/s ($(ls "$work/kept" | wc -l) divergences kept aside)"
+  if [ -n "$min" ] && [ "$e" -lt "$min" ]; then
+    echo "fuzzers/speed.sh: below the target of $min exec/s" >&2
+    exit 1
+  fi
+  exit 0
+fi
 echo "fuzzers/speed.sh: $seconds s each, one core, flags: ${flags[*]}, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 trivial=$(run fuzz_trivial) || exit 2
 model=$(run fuzz_model) || exit 2
