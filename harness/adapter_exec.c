@@ -48,6 +48,8 @@
 #include "frameq.h"
 #include "netns.h"
 #include "script.h"
+#include "segment.h"
+#include "wire.h"
 
 #define TAP_NAME "tw1"
 #define FRAME_MAX TW_FRAME_MAX
@@ -121,29 +123,6 @@ static uint64_t mono_ns(void)
 }
 
 static uint64_t exec_now(struct tw_adapter *a) { return (mono_ns() - a->t0_ns) / 1000u; }
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (len & 1)
-        sum += (uint32_t)(p[len - 1] << 8);
-    return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
 
 /* ---- the shim process --------------------------------------------------------------- */
 
@@ -328,7 +307,7 @@ static size_t eth(uint8_t *f, const uint8_t *dst, uint16_t type)
 {
     memcpy(f, dst, 6);
     memcpy(f + 6, H_MAC, 6);
-    put16(f + 12, type);
+    tw_put16(f + 12, type);
     return ETH_HLEN_;
 }
 
@@ -339,11 +318,11 @@ static void arp_send(uint16_t op, const uint8_t *dst_mac, const uint8_t sender[4
     static const uint8_t zero[6];
     uint8_t f[42];
     uint8_t *p = f + eth(f, dst_mac, 0x0806);
-    put16(p, 1);
-    put16(p + 2, 0x0800);
+    tw_put16(p, 1);
+    tw_put16(p + 2, 0x0800);
     p[4] = 6;
     p[5] = 4;
-    put16(p + 6, op);
+    tw_put16(p + 6, op);
     memcpy(p + 8, H_MAC, 6);
     memcpy(p + 14, sender, 4);
     memcpy(p + 18, target_mac ? target_mac : zero, 6);
@@ -360,7 +339,7 @@ static void nd_send(int type, const uint8_t *dst_mac, const uint8_t *dst_ip, con
     memset(f, 0, sizeof(f));
     uint8_t *ip = f + eth(f, dst_mac, 0x86dd);
     ip[0] = 0x60;
-    put16(ip + 4, 32);
+    tw_put16(ip + 4, 32);
     ip[6] = 58;
     ip[7] = 255;
     memcpy(ip + 8, src_ip, 16);
@@ -373,8 +352,8 @@ static void nd_send(int type, const uint8_t *dst_mac, const uint8_t *dst_ip, con
     icmp[24] = type == 136 ? 2 : 1; /* target / source link-layer address */
     icmp[25] = 1;
     memcpy(icmp + 26, H_MAC, 6);
-    uint32_t sum = csum_add(0, ip + 8, 32) + 58 + 32;
-    put16(icmp + 2, csum_fold(csum_add(sum, icmp, 32)));
+    uint32_t sum = tw_csum_add(0, ip + 8, 32) + 58 + 32;
+    tw_put16(icmp + 2, (uint16_t)~tw_csum_fold(tw_csum_add(sum, icmp, 32)));
     frame_send(f, sizeof(f));
 }
 
@@ -387,31 +366,31 @@ static void echo_send(int family, uint16_t seq)
     uint8_t *icmp;
     if (family == 6) {
         ip[0] = 0x60;
-        put16(ip + 4, 16);
+        tw_put16(ip + 4, 16);
         ip[6] = 58;
         ip[7] = 64;
         memcpy(ip + 8, H6, 16);
         memcpy(ip + 24, D6, 16);
         icmp = ip + 40;
         icmp[0] = 128;
-        put16(icmp + 4, ECHO_ID);
-        put16(icmp + 6, seq);
-        uint32_t sum = csum_add(0, ip + 8, 32) + 58 + 16;
-        put16(icmp + 2, csum_fold(csum_add(sum, icmp, 16)));
+        tw_put16(icmp + 4, ECHO_ID);
+        tw_put16(icmp + 6, seq);
+        uint32_t sum = tw_csum_add(0, ip + 8, 32) + 58 + 16;
+        tw_put16(icmp + 2, (uint16_t)~tw_csum_fold(tw_csum_add(sum, icmp, 16)));
         frame_send(f, ETH_HLEN_ + 40 + 16);
     } else {
         ip[0] = 0x45;
-        put16(ip + 2, 36);
+        tw_put16(ip + 2, 36);
         ip[8] = 64;
         ip[9] = 1;
         memcpy(ip + 12, H4, 4);
         memcpy(ip + 16, D4, 4);
-        put16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+        tw_put16(ip + 10, (uint16_t)~tw_csum_fold(tw_csum_add(0, ip, 20)));
         icmp = ip + 20;
         icmp[0] = 8;
-        put16(icmp + 4, ECHO_ID);
-        put16(icmp + 6, seq);
-        put16(icmp + 2, csum_fold(csum_add(0, icmp, 16)));
+        tw_put16(icmp + 4, ECHO_ID);
+        tw_put16(icmp + 6, seq);
+        tw_put16(icmp + 2, (uint16_t)~tw_csum_fold(tw_csum_add(0, icmp, 16)));
         frame_send(f, ETH_HLEN_ + 36);
     }
 }
@@ -420,11 +399,11 @@ static void echo_send(int family, uint16_t seq)
  * drop what is never judged; true if it was kept for the runner. */
 static bool take_frame(struct tw_adapter *a, const uint8_t *f, size_t n)
 {
-    uint16_t type = n >= ETH_HLEN_ ? get16(f + 12) : 0;
+    uint16_t type = n >= ETH_HLEN_ ? tw_get16(f + 12) : 0;
     const uint8_t *ip = f + ETH_HLEN_;
     size_t len = n - ETH_HLEN_;
     if (type == 0x0806 && n >= 42) {
-        uint16_t op = get16(ip + 6);
+        uint16_t op = tw_get16(ip + 6);
         if (op == 1 && in_prefix4(ip + 24) && memcmp(ip + 24, D4, 4))
             arp_send(2, ip + 8, ip + 24, ip + 8, ip + 14); /* any H address in the prefix */
         else if (op == 2)
@@ -433,8 +412,8 @@ static bool take_frame(struct tw_adapter *a, const uint8_t *f, size_t n)
     }
     if (type == 0x0800 && len >= 20 && (ip[0] >> 4) == 4) {
         size_t ihl = (size_t)(ip[0] & 15) * 4;
-        if (ip[9] == 1 && len >= ihl + 8 && ip[ihl] == 0 && get16(ip + ihl + 4) == ECHO_ID) {
-            if (get16(ip + ihl + 6) == a->echo_seq)
+        if (ip[9] == 1 && len >= ihl + 8 && ip[ihl] == 0 && tw_get16(ip + ihl + 4) == ECHO_ID) {
+            if (tw_get16(ip + ihl + 6) == a->echo_seq)
                 a->echo_seen = true;
             return false;
         }
@@ -452,8 +431,8 @@ static bool take_frame(struct tw_adapter *a, const uint8_t *f, size_t n)
             }
             if (t >= 130 && t <= 143)
                 return false; /* ND, MLD, router solicitations */
-            if (t == 129 && get16(ip + 44) == ECHO_ID) {
-                if (get16(ip + 46) == a->echo_seq)
+            if (t == 129 && tw_get16(ip + 44) == ECHO_ID) {
+                if (tw_get16(ip + 46) == a->echo_seq)
                     a->echo_seen = true;
                 return false;
             }
@@ -968,7 +947,7 @@ static int exec_inject(struct tw_adapter *a, const uint8_t *pkt, size_t len)
         return -EIO;
     memcpy(frame, g_shim.mac, 6);
     memcpy(frame + 6, H_MAC, 6);
-    put16(frame + 12, v == 4 ? 0x0800 : 0x86dd);
+    tw_put16(frame + 12, v == 4 ? 0x0800 : 0x86dd);
     memcpy(frame + ETH_HLEN_, pkt, len);
     frame_send(frame, len + ETH_HLEN_);
     /* The barrier: once the echo sent after it is answered, the stack has
@@ -1131,7 +1110,7 @@ int tw_bench_exec(double seconds, int window, struct tw_bench_result *r, char *e
     uint8_t out[256], in[FRAME_MAX + ETH_HLEN_];
     memcpy(out, g_shim.mac, 6);
     memcpy(out + 6, H_MAC, 6);
-    put16(out + 12, 0x0800);
+    tw_put16(out + 12, 0x0800);
     int inflight = 0;
     uint32_t port = 10000;
     uint64_t start = mono_ns(), end = start + (uint64_t)(seconds * 1e9), last_progress = start;
@@ -1166,7 +1145,7 @@ int tw_bench_exec(double seconds, int window, struct tw_bench_result *r, char *e
             if (n <= 0)
                 break;
             struct tw_segment s;
-            if (n < ETH_HLEN_ + 40 || get16(in + 12) != 0x0800 ||
+            if (n < ETH_HLEN_ + 40 || tw_get16(in + 12) != 0x0800 ||
                 tw_segment_parse(in + ETH_HLEN_, (size_t)n - ETH_HLEN_, 0, &s) != TW_PARSE_OK) {
                 take_frame(a, in, (size_t)n); /* ARP: answered */
                 a->q.pending.n = 0;
