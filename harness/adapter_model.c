@@ -79,6 +79,13 @@ static int model_open(struct tw_adapter **out, const struct tw_adapter_config *c
     }
     env.isn_mode = TW_ISN_RFC6528;
     memcpy(env.secret, cfg->secret, sizeof(env.secret));
+    /* D's addresses, both families as on linux (docs/script-format.md): a
+     * segment to any other unicast address is not for D (RFC 1122 3.2.1.3). */
+    if (cfg->local.family == 4 || cfg->local.family == 6) {
+        env.addrs[0] = cfg->local;
+        tw_addr_parse(cfg->local.family == 6 ? "198.51.100.2" : "2001:db8::2", &env.addrs[1]);
+        env.n_addrs = 2;
+    }
     if (cfg->isn_fixed) { /* `threeway record --isn`: fixtures with given numbers */
         env.isn_mode = TW_ISN_FIXED;
         env.isn_fixed = cfg->isn;
