@@ -509,6 +509,28 @@ enum tw_verdict tw_close(struct tw_tcb *c, const struct tw_env *env, uint64_t no
     }
 }
 
+uint32_t tw_read(struct tw_tcb *c, uint32_t max)
+{
+    uint32_t avail = c->rcv_delivered - c->rcv_read;
+    uint32_t n = avail < max ? avail : max;
+    c->rcv_read += n;
+    return n;
+}
+
+enum tw_verdict tw_close_final(struct tw_tcb *c, const struct tw_env *env, uint64_t now_us,
+                               struct tw_out *out)
+{
+    /* RFC 1122 4.2.2.13: "If such a host issues a CLOSE call while received
+     * data is still pending in TCP, ... its TCP SHOULD send a RST to show
+     * that data was lost." Data is delivered only once synchronized. */
+    if (c->rcv_delivered != c->rcv_read && (c->state == TW_ESTABLISHED || c->state == TW_CLOSE_WAIT)) {
+        emit(c, env, TW_RST, c->snd_nxt, 0, 0, now_us, out);
+        take(c, c->state == TW_ESTABLISHED ? TW_ROW_E14 : TW_ROW_E15, out);
+        return TW_V_USER_CLOSE_UNREAD_SEND_RST;
+    }
+    return tw_close(c, env, now_us, out);
+}
+
 enum tw_verdict tw_abort(struct tw_tcb *c, const struct tw_env *env, uint64_t now_us,
                          struct tw_out *out)
 {

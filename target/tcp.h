@@ -133,7 +133,9 @@ const char *tw_event_name(enum tw_event e);
     X(E10, CLOSE_WAIT, SEGMENT, CLOSED, "HS-EST-05", "RST / SYN (S): reset")                    \
     X(E11, FIN_WAIT_1, ABORT, CLOSED, "HS-OPEN-07", "ABORT: send RST")                          \
     X(E12, CLOSE_WAIT, ABORT, CLOSED, "HS-OPEN-07", "ABORT: send RST")                          \
-    X(E13, CLOSE_WAIT, CLOSE, FIN_WAIT_1, "HS-OPEN-08", "CLOSE: send FIN (LAST-ACK is out of scope)")
+    X(E13, CLOSE_WAIT, CLOSE, FIN_WAIT_1, "HS-OPEN-08", "CLOSE: send FIN (LAST-ACK is out of scope)") \
+    X(E14, ESTABLISHED, CLOSE, CLOSED, "HS-OPEN-07", "CLOSE with data unread: send RST (RFC 1122 4.2.2.13)") \
+    X(E15, CLOSE_WAIT, CLOSE, CLOSED, "HS-OPEN-07", "CLOSE with data unread: send RST (RFC 1122 4.2.2.13)")
 
 enum tw_row {
 #define TW_X(id, from, ev, to, req, what) TW_ROW_##id,
@@ -207,6 +209,7 @@ extern const struct tw_row_info tw_rows[TW_ROW__COUNT];
     X(USER_CLOSE_DELETED, "HS-OPEN-06", "CLOSE: TCB deleted, nothing sent")                      \
     X(USER_CLOSE_SEND_FIN, "HS-OPEN-08", "CLOSE: FIN sent")                                      \
     X(USER_CLOSE_QUEUED, "HS-OPEN-08", "CLOSE: FIN queued behind data")                          \
+    X(USER_CLOSE_UNREAD_SEND_RST, "HS-OPEN-07", "CLOSE with received data unread: RST seq=SND.NXT sent (RFC 1122 4.2.2.13)") \
     X(USER_ABORT_DELETED, "HS-OPEN-07", "ABORT: TCB deleted, nothing sent")                      \
     X(USER_ABORT_SEND_RST, "HS-OPEN-07", "ABORT: RST seq=SND.NXT sent")                          \
     X(USER_SEND_QUEUED, "HS-OPEN-05", "SEND before ESTABLISHED: queued")                         \
@@ -327,6 +330,7 @@ struct tw_tcb {
     uint32_t rto_ms;
     uint32_t snd_queued;    /* bytes the user queued and not yet sent */
     uint32_t rcv_delivered; /* bytes accepted in order (for the user) */
+    uint32_t rcv_read;      /* of those, bytes the user took (tw_read) */
     uint64_t rtx_deadline_us;  /* 0 = retransmission timer off */
     uint64_t open_deadline_us; /* 0 = no establishment timeout */
     uint64_t syn_time_us;   /* when the first SYN / SYN,ACK went out */
@@ -365,6 +369,14 @@ enum tw_verdict tw_close(struct tw_tcb *c, const struct tw_env *env, uint64_t no
                          struct tw_out *out);
 enum tw_verdict tw_abort(struct tw_tcb *c, const struct tw_env *env, uint64_t now_us,
                          struct tw_out *out);
+/* RECEIVE: take up to max of the bytes delivered in order; returns how many. */
+uint32_t tw_read(struct tw_tcb *c, uint32_t max);
+/* CLOSE by a user who reads nothing more (a socket's close(), not a
+ * half-close): with received data still unread, RFC 1122 4.2.2.13 (SHOULD)
+ * resets the connection, <SEQ=SND.NXT><CTL=RST>, to show the data was lost;
+ * otherwise it is tw_close. */
+enum tw_verdict tw_close_final(struct tw_tcb *c, const struct tw_env *env, uint64_t now_us,
+                               struct tw_out *out);
 
 /* SEGMENT ARRIVES (RFC 9293 3.10.7). seg must be addressed to this TCB
  * (the caller demultiplexes; see tw_closed_input for no TCB at all). */

@@ -775,6 +775,59 @@ START_TEST(test_abort_in_established_sends_rst_snd_nxt)
 }
 END_TEST
 
+START_TEST(test_close_with_unread_data_sends_rst_not_fin)
+{
+    /* RFC 1122 4.2.2.13: CLOSE with received data still unread: RST
+     * <SEQ=SND.NXT>, the connection is gone. */
+    fx_established();
+    send_seg(SEG(.seq = IRS + 1, .ack = ISS + 1, .flags = TW_ACK | TW_PSH, .payload_len = 10));
+    expect_seg(0, TW_ACK, ISS + 1, IRS + 11);
+    ck_assert_uint_eq(tw_read(&tcb, 4), 4); /* part of it read: 6 bytes still pending */
+    struct tw_tcb saved = tcb;
+    tw_out_clear(&out);
+    ck_assert_int_eq(tw_close_final(&tcb, &env, now, &out), TW_V_USER_CLOSE_UNREAD_SEND_RST);
+    note_rows();
+    ck_assert(tw_out_took(&out, TW_ROW_E14));
+    ck_assert_uint_eq(out.n, 1);
+    expect_seg(0, TW_RST, ISS + 1, 0);
+    ck_assert_int_eq(tcb.state, TW_CLOSED);
+    /* A half-close (tw_close) still sends FIN: the user may read on. */
+    tcb = saved;
+    tw_out_clear(&out);
+    ck_assert_int_eq(tw_close(&tcb, &env, now, &out), TW_V_USER_CLOSE_SEND_FIN);
+    note_rows();
+    /* Everything read: CLOSE sends FIN as usual. */
+    tcb = saved;
+    ck_assert_uint_eq(tw_read(&tcb, 100), 6);
+    ck_assert_uint_eq(tw_read(&tcb, 100), 0);
+    tw_out_clear(&out);
+    ck_assert_int_eq(tw_close_final(&tcb, &env, now, &out), TW_V_USER_CLOSE_SEND_FIN);
+    note_rows();
+    expect_seg(0, TW_FIN | TW_ACK, ISS + 1, IRS + 11);
+    ck_assert_int_eq(tcb.state, TW_FIN_WAIT_1);
+}
+END_TEST
+
+START_TEST(test_close_wait_close_with_unread_data_sends_rst)
+{
+    fx_established();
+    send_seg(SEG(.seq = IRS + 1, .ack = ISS + 1, .flags = TW_ACK | TW_FIN, .payload_len = 5));
+    ck_assert_int_eq(tcb.state, TW_CLOSE_WAIT);
+    tw_out_clear(&out);
+    ck_assert_int_eq(tw_close_final(&tcb, &env, now, &out), TW_V_USER_CLOSE_UNREAD_SEND_RST);
+    note_rows();
+    ck_assert(tw_out_took(&out, TW_ROW_E15));
+    expect_seg(0, TW_RST, ISS + 1, 0);
+    ck_assert_int_eq(tcb.state, TW_CLOSED);
+    /* Without data (a bare FIN) there is nothing to lose: FIN. */
+    fx_established();
+    send_seg(SEG(.seq = IRS + 1, .ack = ISS + 1, .flags = TW_ACK | TW_FIN));
+    tw_out_clear(&out);
+    ck_assert_int_eq(tw_close_final(&tcb, &env, now, &out), TW_V_USER_CLOSE_SEND_FIN);
+    note_rows();
+}
+END_TEST
+
 START_TEST(test_close_wait_close_and_abort)
 {
     fx_established();
@@ -1613,6 +1666,8 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_close_and_abort_of_listener_and_established);
     tcase_add_test(tc, test_abort_in_established_sends_rst_snd_nxt);
     tcase_add_test(tc, test_close_wait_close_and_abort);
+    tcase_add_test(tc, test_close_with_unread_data_sends_rst_not_fin);
+    tcase_add_test(tc, test_close_wait_close_with_unread_data_sends_rst);
     tcase_add_test(tc, test_open_to_broadcast_or_multicast_fails_locally);
     tcase_add_test(tc, test_calls_in_wrong_state_are_illegal);
     tcase_add_test(tc, test_listen_active_open_sends_syn);
