@@ -23,7 +23,6 @@ struct msock {
     bool reuseaddr, nodelay;
     bool error_read;    /* SO_ERROR already reported */
     int64_t rcvbuf;
-    uint32_t consumed;  /* bytes read() so far */
 };
 
 struct tw_adapter {
@@ -79,6 +78,13 @@ static int model_open(struct tw_adapter **out, const struct tw_adapter_config *c
     }
     env.isn_mode = TW_ISN_RFC6528;
     memcpy(env.secret, cfg->secret, sizeof(env.secret));
+    /* D's addresses, both families as on linux (docs/script-format.md): a
+     * segment to any other unicast address is not for D (RFC 1122 3.2.1.3). */
+    if (cfg->local.family == 4 || cfg->local.family == 6) {
+        env.addrs[0] = cfg->local;
+        tw_addr_parse(cfg->local.family == 6 ? "198.51.100.2" : "2001:db8::2", &env.addrs[1]);
+        env.n_addrs = 2;
+    }
     if (cfg->isn_fixed) { /* `threeway record --isn`: fixtures with given numbers */
         env.isn_mode = TW_ISN_FIXED;
         env.isn_fixed = cfg->isn;
@@ -312,7 +318,7 @@ static int model_close_socket(struct tw_adapter *a, int h)
     if (s->linger_abort)
         tw_abort(c, &a->host.env, a->now, &o);
     else
-        tw_close(c, &a->host.env, a->now, &o);
+        tw_close_final(c, &a->host.env, a->now, &o);
     emit(a, &o);
     release_if_closed(a, s->slot);
     return 0;
@@ -362,19 +368,16 @@ static int model_send(struct tw_adapter *a, int h, uint32_t len)
 static int model_recv(struct tw_adapter *a, int h, uint32_t max)
 {
     struct msock *s = sock_get(a, h);
-    const struct tw_tcb *c;
-    uint32_t avail;
+    struct tw_tcb *c;
+    uint32_t n;
     if (!s)
         return -EBADF;
     c = sock_tcb(a, s);
     if (!c || c->state == TW_LISTEN)
         return -ENOTCONN;
-    avail = c->rcv_delivered - s->consumed;
-    if (avail) {
-        uint32_t n = avail < max ? avail : max;
-        s->consumed += n;
+    n = tw_read(c, max);
+    if (n)
         return (int)n;
-    }
     if (c->state == TW_CLOSE_WAIT)
         return 0;
     if (c->state == TW_CLOSED)

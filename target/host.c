@@ -147,11 +147,33 @@ static void settle(struct tw_host *h, int s)
         tw_host_release(h, s);
 }
 
+/* RFC 1122 3.2.1.3: a datagram is for this host when it is addressed to
+ * one of its addresses, or to a broadcast or multicast address (which TCP
+ * then refuses, MUST-57). A host that knows no address of its own takes
+ * everything. */
+static bool for_this_host(const struct tw_host *h, const struct tw_addr *dst)
+{
+    if (!h->env.n_addrs || tw_addr_is_nonunicast(dst))
+        return true;
+    for (unsigned i = 0; i < h->env.n_addrs && i < sizeof(h->env.addrs) / sizeof(h->env.addrs[0]); i++)
+        if (tw_addr_equal(&h->env.addrs[i], dst))
+            return true;
+    return false;
+}
+
 enum tw_verdict tw_host_input(struct tw_host *h, const struct tw_segment *seg, uint64_t now_us,
                               struct tw_out *out, int *slot_out)
 {
-    int s = find_connection(h, seg);
+    int s;
     enum tw_verdict v;
+    /* The IP layer drops a datagram for another host silently: no TCP
+     * sees it, so not even the CLOSED rules answer it. */
+    if (!for_this_host(h, &seg->dst)) {
+        if (slot_out)
+            *slot_out = TW_NO_SLOT;
+        return TW_V_NOT_FOR_HOST_DROPPED;
+    }
+    s = find_connection(h, seg);
     if (s == TW_NO_SLOT) {
         int l = find_listener(h, seg);
         if (l == TW_NO_SLOT) {

@@ -140,6 +140,8 @@ static bool addr_is_nonunicast(const struct tw_addr *a)
     return true;
 }
 
+bool tw_addr_is_nonunicast(const struct tw_addr *a) { return addr_is_nonunicast(a); }
+
 /* A source that cannot be a peer: non-unicast, or loopback from the wire
  * (RFC 1122 4.2.3.10, MUST-63). */
 static bool addr_is_bad_source(const struct tw_addr *a)
@@ -507,6 +509,28 @@ enum tw_verdict tw_close(struct tw_tcb *c, const struct tw_env *env, uint64_t no
     }
 }
 
+uint32_t tw_read(struct tw_tcb *c, uint32_t max)
+{
+    uint32_t avail = c->rcv_delivered - c->rcv_read;
+    uint32_t n = avail < max ? avail : max;
+    c->rcv_read += n;
+    return n;
+}
+
+enum tw_verdict tw_close_final(struct tw_tcb *c, const struct tw_env *env, uint64_t now_us,
+                               struct tw_out *out)
+{
+    /* RFC 1122 4.2.2.13: "If such a host issues a CLOSE call while received
+     * data is still pending in TCP, ... its TCP SHOULD send a RST to show
+     * that data was lost." Data is delivered only once synchronized. */
+    if (c->rcv_delivered != c->rcv_read && (c->state == TW_ESTABLISHED || c->state == TW_CLOSE_WAIT)) {
+        emit(c, env, TW_RST, c->snd_nxt, 0, 0, now_us, out);
+        take(c, c->state == TW_ESTABLISHED ? TW_ROW_E14 : TW_ROW_E15, out);
+        return TW_V_USER_CLOSE_UNREAD_SEND_RST;
+    }
+    return tw_close(c, env, now_us, out);
+}
+
 enum tw_verdict tw_abort(struct tw_tcb *c, const struct tw_env *env, uint64_t now_us,
                          struct tw_out *out)
 {
@@ -587,6 +611,12 @@ static enum tw_verdict input_listen(struct tw_tcb *c, const struct tw_env *env,
         take(c, TW_ROW_T6, out);
         return TW_V_LISTEN_RST_IGNORED;
     }
+    /* MUST-57/-63, RFC 1122 3.2.1.3: nothing to or from a non-unicast
+     * address is answered, a SYN (step 3) or an ACK (step 2) alike. */
+    if (addr_is_nonunicast(&seg->dst) || addr_is_bad_source(&seg->src)) {
+        take(c, TW_ROW_E0, out);
+        return TW_V_LISTEN_BAD_ADDRESS_DROPPED;
+    }
     /* Second: check for an ACK: any ACK is bad here; <SEQ=SEG.ACK><CTL=RST>. */
     if (seg->flags & TW_ACK) {
         send_reset_for(seg, out);
@@ -595,11 +625,6 @@ static enum tw_verdict input_listen(struct tw_tcb *c, const struct tw_env *env,
     }
     /* Third: check for a SYN. (The security check is MLS-only and left out.) */
     if (seg->flags & TW_SYN) {
-        /* MUST-57/-63: a SYN to or from a non-unicast address is dropped. */
-        if (addr_is_nonunicast(&seg->dst) || addr_is_bad_source(&seg->src)) {
-            take(c, TW_ROW_E0, out);
-            return TW_V_LISTEN_BAD_ADDRESS_DROPPED;
-        }
         /* Fill in the unspecified socket from the SYN (MUST-45: our side is
          * the address the SYN was sent to, HS-LISTEN-10). */
         c->laddr = seg->dst;

@@ -78,7 +78,7 @@ const char *tw_event_name(enum tw_event e);
     X(T10, LISTEN, ACTIVE_OPEN, SYN_SENT, "HS-OPEN-01", "remote given: send SYN")               \
     X(T11, LISTEN, CLOSE, CLOSED, "HS-OPEN-04", "CLOSE: delete TCB")                            \
     X(T11A, LISTEN, ABORT, CLOSED, "HS-OPEN-04", "ABORT: delete TCB")                           \
-    X(E0, LISTEN, SEGMENT, LISTEN, "HS-LISTEN-08", "SYN to/from a non-unicast address: drop")   \
+    X(E0, LISTEN, SEGMENT, LISTEN, "HS-LISTEN-08", "to/from a non-unicast address: drop")      \
     X(T12, SYN_SENT, SEGMENT, SYN_SENT, "HS-SYNSENT-01", "bad ACK: send RST seq=SEG.ACK")       \
     X(T13, SYN_SENT, SEGMENT, SYN_SENT, "HS-SYNSENT-02", "bad ACK + RST: drop")                 \
     X(T14, SYN_SENT, SEGMENT, CLOSED, "HS-SYNSENT-03", "RST + good ACK: refused")               \
@@ -133,7 +133,9 @@ const char *tw_event_name(enum tw_event e);
     X(E10, CLOSE_WAIT, SEGMENT, CLOSED, "HS-EST-05", "RST / SYN (S): reset")                    \
     X(E11, FIN_WAIT_1, ABORT, CLOSED, "HS-OPEN-07", "ABORT: send RST")                          \
     X(E12, CLOSE_WAIT, ABORT, CLOSED, "HS-OPEN-07", "ABORT: send RST")                          \
-    X(E13, CLOSE_WAIT, CLOSE, FIN_WAIT_1, "HS-OPEN-08", "CLOSE: send FIN (LAST-ACK is out of scope)")
+    X(E13, CLOSE_WAIT, CLOSE, FIN_WAIT_1, "HS-OPEN-08", "CLOSE: send FIN (LAST-ACK is out of scope)") \
+    X(E14, ESTABLISHED, CLOSE, CLOSED, "HS-OPEN-07", "CLOSE with data unread: send RST (RFC 1122 4.2.2.13)") \
+    X(E15, CLOSE_WAIT, CLOSE, CLOSED, "HS-OPEN-07", "CLOSE with data unread: send RST (RFC 1122 4.2.2.13)")
 
 enum tw_row {
 #define TW_X(id, from, ev, to, req, what) TW_ROW_##id,
@@ -170,7 +172,8 @@ extern const struct tw_row_info tw_rows[TW_ROW__COUNT];
     X(LISTEN_RST_IGNORED, "HS-LISTEN-01", "LISTEN: RST ignored")                                 \
     X(LISTEN_ACK_SEND_RST, "HS-LISTEN-02", "LISTEN: ACK bit: RST seq=SEG.ACK")                   \
     X(LISTEN_SYN_SEND_SYNACK, "HS-LISTEN-03", "LISTEN: SYN: SYN,ACK sent")                       \
-    X(LISTEN_BAD_ADDRESS_DROPPED, "HS-LISTEN-08", "LISTEN: SYN to or from a non-unicast address dropped") \
+    X(LISTEN_BAD_ADDRESS_DROPPED, "HS-LISTEN-08", "LISTEN: segment to or from a non-unicast address dropped") \
+    X(NOT_FOR_HOST_DROPPED, "HS-LISTEN-08", "not addressed to one of the host's addresses: dropped (RFC 1122 3.2.1.3)") \
     X(LISTEN_NO_CONTROL_DROPPED, "HS-LISTEN-07", "LISTEN: no SYN, ACK or RST: dropped")          \
     X(SYNSENT_ACK_UNACCEPTABLE_SEND_RST, "HS-SYNSENT-01", "SYN-SENT: unacceptable ACK: RST seq=SEG.ACK") \
     X(SYNSENT_ACK_UNACCEPTABLE_RST_DROPPED, "HS-SYNSENT-02", "SYN-SENT: unacceptable ACK on a RST: dropped") \
@@ -206,6 +209,7 @@ extern const struct tw_row_info tw_rows[TW_ROW__COUNT];
     X(USER_CLOSE_DELETED, "HS-OPEN-06", "CLOSE: TCB deleted, nothing sent")                      \
     X(USER_CLOSE_SEND_FIN, "HS-OPEN-08", "CLOSE: FIN sent")                                      \
     X(USER_CLOSE_QUEUED, "HS-OPEN-08", "CLOSE: FIN queued behind data")                          \
+    X(USER_CLOSE_UNREAD_SEND_RST, "HS-OPEN-07", "CLOSE with received data unread: RST seq=SND.NXT sent (RFC 1122 4.2.2.13)") \
     X(USER_ABORT_DELETED, "HS-OPEN-07", "ABORT: TCB deleted, nothing sent")                      \
     X(USER_ABORT_SEND_RST, "HS-OPEN-07", "ABORT: RST seq=SND.NXT sent")                          \
     X(USER_SEND_QUEUED, "HS-OPEN-05", "SEND before ESTABLISHED: queued")                         \
@@ -272,6 +276,11 @@ enum tw_isn_mode {
 
 struct tw_env {
     struct tw_profile profile;
+    /* The host's own unicast addresses (RFC 1122 3.2.1.3: a datagram to any
+     * other unicast address is not for this host and is dropped). None: the
+     * host takes every destination (unit tests, a bare TCB). */
+    struct tw_addr addrs[2];
+    uint8_t n_addrs;
     enum tw_isn_mode isn_mode;
     uint32_t isn_fixed;
     uint8_t secret[16]; /* the RFC 6528 key */
@@ -321,6 +330,7 @@ struct tw_tcb {
     uint32_t rto_ms;
     uint32_t snd_queued;    /* bytes the user queued and not yet sent */
     uint32_t rcv_delivered; /* bytes accepted in order (for the user) */
+    uint32_t rcv_read;      /* of those, bytes the user took (tw_read) */
     uint64_t rtx_deadline_us;  /* 0 = retransmission timer off */
     uint64_t open_deadline_us; /* 0 = no establishment timeout */
     uint64_t syn_time_us;   /* when the first SYN / SYN,ACK went out */
@@ -359,11 +369,22 @@ enum tw_verdict tw_close(struct tw_tcb *c, const struct tw_env *env, uint64_t no
                          struct tw_out *out);
 enum tw_verdict tw_abort(struct tw_tcb *c, const struct tw_env *env, uint64_t now_us,
                          struct tw_out *out);
+/* RECEIVE: take up to max of the bytes delivered in order; returns how many. */
+uint32_t tw_read(struct tw_tcb *c, uint32_t max);
+/* CLOSE by a user who reads nothing more (a socket's close(), not a
+ * half-close): with received data still unread, RFC 1122 4.2.2.13 (SHOULD)
+ * resets the connection, <SEQ=SND.NXT><CTL=RST>, to show the data was lost;
+ * otherwise it is tw_close. */
+enum tw_verdict tw_close_final(struct tw_tcb *c, const struct tw_env *env, uint64_t now_us,
+                               struct tw_out *out);
 
 /* SEGMENT ARRIVES (RFC 9293 3.10.7). seg must be addressed to this TCB
  * (the caller demultiplexes; see tw_closed_input for no TCB at all). */
 enum tw_verdict tw_input(struct tw_tcb *c, const struct tw_env *env,
                          const struct tw_segment *seg, uint64_t now_us, struct tw_out *out);
+
+/* Broadcast, multicast or unspecified (MUST-46, MUST-57). */
+bool tw_addr_is_nonunicast(const struct tw_addr *a);
 
 /* SEGMENT ARRIVES with no TCB (RFC 9293 3.10.7.1). */
 enum tw_verdict tw_closed_input(const struct tw_segment *seg, struct tw_out *out);

@@ -775,6 +775,59 @@ START_TEST(test_abort_in_established_sends_rst_snd_nxt)
 }
 END_TEST
 
+START_TEST(test_close_with_unread_data_sends_rst_not_fin)
+{
+    /* RFC 1122 4.2.2.13: CLOSE with received data still unread: RST
+     * <SEQ=SND.NXT>, the connection is gone. */
+    fx_established();
+    send_seg(SEG(.seq = IRS + 1, .ack = ISS + 1, .flags = TW_ACK | TW_PSH, .payload_len = 10));
+    expect_seg(0, TW_ACK, ISS + 1, IRS + 11);
+    ck_assert_uint_eq(tw_read(&tcb, 4), 4); /* part of it read: 6 bytes still pending */
+    struct tw_tcb saved = tcb;
+    tw_out_clear(&out);
+    ck_assert_int_eq(tw_close_final(&tcb, &env, now, &out), TW_V_USER_CLOSE_UNREAD_SEND_RST);
+    note_rows();
+    ck_assert(tw_out_took(&out, TW_ROW_E14));
+    ck_assert_uint_eq(out.n, 1);
+    expect_seg(0, TW_RST, ISS + 1, 0);
+    ck_assert_int_eq(tcb.state, TW_CLOSED);
+    /* A half-close (tw_close) still sends FIN: the user may read on. */
+    tcb = saved;
+    tw_out_clear(&out);
+    ck_assert_int_eq(tw_close(&tcb, &env, now, &out), TW_V_USER_CLOSE_SEND_FIN);
+    note_rows();
+    /* Everything read: CLOSE sends FIN as usual. */
+    tcb = saved;
+    ck_assert_uint_eq(tw_read(&tcb, 100), 6);
+    ck_assert_uint_eq(tw_read(&tcb, 100), 0);
+    tw_out_clear(&out);
+    ck_assert_int_eq(tw_close_final(&tcb, &env, now, &out), TW_V_USER_CLOSE_SEND_FIN);
+    note_rows();
+    expect_seg(0, TW_FIN | TW_ACK, ISS + 1, IRS + 11);
+    ck_assert_int_eq(tcb.state, TW_FIN_WAIT_1);
+}
+END_TEST
+
+START_TEST(test_close_wait_close_with_unread_data_sends_rst)
+{
+    fx_established();
+    send_seg(SEG(.seq = IRS + 1, .ack = ISS + 1, .flags = TW_ACK | TW_FIN, .payload_len = 5));
+    ck_assert_int_eq(tcb.state, TW_CLOSE_WAIT);
+    tw_out_clear(&out);
+    ck_assert_int_eq(tw_close_final(&tcb, &env, now, &out), TW_V_USER_CLOSE_UNREAD_SEND_RST);
+    note_rows();
+    ck_assert(tw_out_took(&out, TW_ROW_E15));
+    expect_seg(0, TW_RST, ISS + 1, 0);
+    ck_assert_int_eq(tcb.state, TW_CLOSED);
+    /* Without data (a bare FIN) there is nothing to lose: FIN. */
+    fx_established();
+    send_seg(SEG(.seq = IRS + 1, .ack = ISS + 1, .flags = TW_ACK | TW_FIN));
+    tw_out_clear(&out);
+    ck_assert_int_eq(tw_close_final(&tcb, &env, now, &out), TW_V_USER_CLOSE_SEND_FIN);
+    note_rows();
+}
+END_TEST
+
 START_TEST(test_close_wait_close_and_abort)
 {
     fx_established();
@@ -1285,6 +1338,62 @@ START_TEST(test_host_packet_with_bad_checksum_is_dropped)
 }
 END_TEST
 
+START_TEST(test_host_drops_segments_for_another_address_silently)
+{
+    static struct tw_host h;
+    struct tw_env e = env;
+    e.addrs[0] = D_ADDR;
+    e.addrs[1] = D_ADDR6;
+    e.n_addrs = 2;
+    tw_host_init(&h, &e);
+    enum tw_verdict v;
+    tw_out_clear(&out);
+    int l = tw_host_listen(&h, NULL, D_PORT, now, &out, &v); /* any local address */
+    ck_assert_int_ge(l, 0);
+    /* RFC 1122 3.2.1.3: to 198.51.100.3, neither the wildcard listener nor
+     * the CLOSED rules see it: no SYN-ACK, no RST, no TCB. */
+    struct tw_segment s = SEG(.seq = IRS, .flags = TW_SYN);
+    s.dst = (struct tw_addr){.family = 4, .bytes = {198, 51, 100, 3}};
+    tw_out_clear(&out);
+    ck_assert_int_eq(tw_host_input(&h, &s, now, &out, NULL), TW_V_NOT_FOR_HOST_DROPPED);
+    expect_nothing();
+    s.dport = D_PORT + 1; /* a closed port there: no RST either */
+    tw_out_clear(&out);
+    ck_assert_int_eq(tw_host_input(&h, &s, now, &out, NULL), TW_V_NOT_FOR_HOST_DROPPED);
+    expect_nothing();
+    for (int i = 0; i < TW_HOST_SLOTS; i++)
+        ck_assert(i == l || !(h.slot_flags[i] & TW_SLOT_USED));
+    /* The same SYN to D's address is answered. */
+    s = SEG(.seq = IRS, .flags = TW_SYN);
+    tw_out_clear(&out);
+    ck_assert_int_eq(tw_host_input(&h, &s, now, &out, NULL), TW_V_LISTEN_SYN_SEND_SYNACK);
+    /* A host that knows no address of its own takes every destination. */
+    static struct tw_host any;
+    tw_host_init(&any, &env);
+    s.dst = (struct tw_addr){.family = 4, .bytes = {198, 51, 100, 3}};
+    tw_out_clear(&out);
+    ck_assert_int_eq(tw_host_input(&any, &s, now, &out, NULL), TW_V_CLOSED_SEND_RST_ACK);
+}
+END_TEST
+
+START_TEST(test_listen_ack_from_or_to_non_unicast_is_dropped)
+{
+    fx_listen();
+    /* MUST-57, RFC 1122 3.2.1.3: an ACK would draw RST seq=SEG.ACK (step
+     * 2), but not to or from a broadcast or multicast address. */
+    struct tw_segment s = SEG(.seq = 1, .ack = 77, .flags = TW_ACK);
+    s.src = (struct tw_addr){.family = 4, .bytes = {224, 1, 1, 1}};
+    ck_assert_int_eq(send_seg(s), TW_V_LISTEN_BAD_ADDRESS_DROPPED);
+    expect_nothing();
+    s = SEG(.seq = 1, .ack = 77, .flags = TW_ACK);
+    s.dst = (struct tw_addr){.family = 4, .bytes = {255, 255, 255, 255}};
+    ck_assert_int_eq(send_seg(s), TW_V_LISTEN_BAD_ADDRESS_DROPPED);
+    expect_nothing();
+    ck_assert_int_eq(send_seg(SEG(.seq = 1, .ack = 77, .flags = TW_ACK)), TW_V_LISTEN_ACK_SEND_RST);
+    ck_assert_int_eq(tcb.state, TW_LISTEN);
+}
+END_TEST
+
 START_TEST(test_host_timers_and_icmp_reach_the_connection)
 {
     static struct tw_host h;
@@ -1557,6 +1666,8 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_close_and_abort_of_listener_and_established);
     tcase_add_test(tc, test_abort_in_established_sends_rst_snd_nxt);
     tcase_add_test(tc, test_close_wait_close_and_abort);
+    tcase_add_test(tc, test_close_with_unread_data_sends_rst_not_fin);
+    tcase_add_test(tc, test_close_wait_close_with_unread_data_sends_rst);
     tcase_add_test(tc, test_open_to_broadcast_or_multicast_fails_locally);
     tcase_add_test(tc, test_calls_in_wrong_state_are_illegal);
     tcase_add_test(tc, test_listen_active_open_sends_syn);
@@ -1606,6 +1717,8 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_host_full_drops_syn_without_rst);
     tcase_add_test(tc, test_host_packet_with_bad_checksum_is_dropped);
     tcase_add_test(tc, test_host_timers_and_icmp_reach_the_connection);
+    tcase_add_test(tc, test_host_drops_segments_for_another_address_silently);
+    tcase_add_test(tc, test_listen_ack_from_or_to_non_unicast_is_dropped);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("reaction-table");
