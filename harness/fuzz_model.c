@@ -489,7 +489,7 @@ static void fast_close(struct fz *f, struct fsock *s)
     if (s->linger_abort)
         tw_abort(c, &f->host->env, f->now, &f->out);
     else
-        tw_close(c, &f->host->env, f->now, &f->out);
+        tw_close_final(c, &f->host->env, f->now, &f->out);
     fast_emit(f);
     if (f->host->tcb[s->slot].state == TW_CLOSED)
         tw_host_release(f->host, s->slot);
@@ -572,10 +572,12 @@ static int fast_user(struct fz *f, unsigned call, uint8_t operand, const struct 
             fast_emit(f);
         }
         return fast_end(f);
-    case TW_FZ_READ: /* model_recv: nothing on the wire, nothing in the TCB */
+    case TW_FZ_READ: /* model_recv: read(fd, buf, 1000) takes what was delivered */
         if (!fi || fi->listener)
             return 0;
         fast_begin(f);
+        if (c && c->state != TW_LISTEN)
+            tw_read(c, 1000);
         return fast_end(f);
     default: /* model_shutdown(SHUT_WR) */
         if (!fi || fi->listener)
