@@ -44,7 +44,14 @@
  *                 Linux's re-sent SYN,ACK (or nothing: rate-limited).
  *  HS-SYNRCVD-06  an in-window SYN in passive SYN-RECEIVED: Linux's
  *                 RST,ACK (seq 0, ack SEG.SEQ+1) and the request dropped;
- *                 ends the comparison.
+ *                 a SYN at IRS with data or FIN: the model back in LISTEN,
+ *                 Linux's SYN,ACK re-sent (a retransmitted SYN to
+ *                 tcp_check_req) or nothing; either ends the comparison.
+ *  HS-GEN-06      a segment whose options hold 18 or more bytes at a
+ *                 malformed option length (or an MD5 option): Linux drops
+ *                 it before any state (tcp_inbound_hash), the model
+ *                 ignores the option (MUST-7 allows either); ends the
+ *                 comparison.
  *  HS-LISTEN-06   SYN with FIN to a listener: Linux is silent where the
  *                 model answers; ends the comparison.
  *  HS-LISTEN-05   an ECN-setup SYN draws Linux's SYN,ACK with ECE: ECE and
@@ -522,6 +529,33 @@ static bool oow_reply(const struct side *x, const struct tw_segment *in, const s
     return true;
 }
 
+/* HS-GEN-06: whether Linux drops in for its options before any state
+ * sees it. With CONFIG_TCP_MD5SIG, tcp_inbound_hash scans the options
+ * (tcp_do_parse_auth_options) while at least 18 bytes (TCPOLEN_MD5SIG)
+ * remain: an option length below 2 or beyond the header there, or an MD5
+ * option (kind 19) without a key, drops the segment silently
+ * (tcp_parse_options itself only stops at a bad length). */
+static bool linux_drops_options(const struct tw_segment *in)
+{
+    const uint8_t *p = in->opt.raw;
+    unsigned len = in->opt.raw_len, k = 0;
+    while (len >= 18 && k < in->opt.raw_len) {
+        uint8_t kind = p[k++];
+        if (kind == 0)
+            return false;
+        if (kind == 1) {
+            len--;
+            continue;
+        }
+        uint8_t size = k < in->opt.raw_len ? p[k] : 0;
+        if (size < 2 || size > len || kind == 19)
+            return true;
+        k += size - 1u;
+        len -= size;
+    }
+    return false;
+}
+
 /* Equal in everything compared; else the first field that differs. */
 static const char *seg_differs(const struct diff *d, const struct tw_segment *m, const struct tw_segment *x)
 {
@@ -642,6 +676,28 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
          * TS.Recent was set); the model honours it. */
         if ((in->flags & TW_RST) && (in->opt.has & TW_HAS_TS) && d->h_tsval_known &&
             seq_lt(in->opt.ts_val, d->h_tsval) && finding("finding HS-TS-07 PAWS applied to RST")) {
+            stop(d, "a tolerated deviation parts the states");
+            return;
+        }
+        /* HS-GEN-06 (MUST-7: reset, drop or ignore): a malformed option
+         * length where 18 or more option bytes remain: Linux drops the
+         * segment (linux_drops_options), the model ignores the option. */
+        if (nx == 0 && linux_drops_options(in)) {
+            if (nm)
+                tolerate("HS-GEN-06 malformed option: segment dropped");
+            stop(d, "a tolerated deviation parts the states");
+            return;
+        }
+        /* HS-SYNRCVD-06: a SYN at IRS with data or FIN in passive
+         * SYN-RECEIVED reaches into the window: the model goes back to
+         * LISTEN silently; Linux takes it for a retransmitted SYN
+         * (tcp_check_req) and re-sends its SYN,ACK, or is silent when
+         * rate-limited. */
+        if (has_flags(in, TW_SYN | TW_RST | TW_ACK, TW_SYN) && tw_segment_len(in) > 1 && d->m_at_line.synrcvd &&
+            d->m_at_line.rcv_known && d->m_at_line.rcv_nxt == in->seq + 1 && nm == 0 &&
+            (nx == 0 || (nx == 1 && has_flags(&xo[0], TW_SYN | TW_ACK | TW_RST | TW_FIN, TW_SYN | TW_ACK) &&
+                         xo[0].seq == d->s[LINUX].iss && xo[0].ack == in->seq + 1))) {
+            tolerate("HS-SYNRCVD-06 SYN at IRS with data taken as retransmitted");
             stop(d, "a tolerated deviation parts the states");
             return;
         }
@@ -876,6 +932,14 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
         }
         return;
     }
+    /* HS-RST-05: every bare ACK Linux sent for an unacceptable segment
+     * counts against its limit, also one that a tolerance above matched
+     * with the model's (e.g. without TS, HS-TS-03) or that stands alone:
+     * its request sock (tcp_check_req, last_oow_ack_time) and full socket
+     * (tcp_send_challenge_ack, tcp_oow_rate_limited) stamp the same time. */
+    for (unsigned k = 0; in && k < nx; k++)
+        if (bare_ack(&xo[k]) && oow_reply(&d->s[LINUX], in, &xo[k]))
+            d->s[LINUX].sent_oow_ack = true;
     if (part)
         stop(d, "a tolerated deviation parts the states");
     /* Finding: simultaneous open on Linux differs from the RFC in more
