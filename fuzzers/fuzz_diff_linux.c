@@ -58,6 +58,9 @@
  *                 CWR are not compared from then on.
  *  HS-SYNSENT-08  data or FIN on a SYN,ACK: Linux acknowledges the SYN
  *                 only; ends the comparison.
+ *  HS-EST-05      after H's FIN, a RST at RCV.NXT-1: Linux resets
+ *                 (tcp_reset_check), the model ignores it; ends the
+ *                 comparison.
  *  HS-EST-04      an ack below ISS+1 (bytes never sent) draws Linux's
  *                 challenge ACK and the segment is dropped; the model takes
  *                 it (RFC 5961 5.2); ends the comparison.
@@ -185,8 +188,9 @@ struct diff {
     bool h_tsval_known;
     uint32_t h_tsval; /* H's last TS val on a non-RST segment */
     struct tw_addr d_addr, h_addr; /* D's and H's addresses */
-    bool h_win_known;
-    uint16_t h_win; /* the window of H's last segment with ACK (unscaled) */
+    bool h_zero_wnd; /* H's window is zero as Linux took it (compare_line) */
+    bool closed;      /* close() on a connection's socket (not a listener) */
+    bool h_fin;       /* the model acknowledged a FIN of H's */
     int64_t listeners[8];
     unsigned n_listeners;
     bool delayed; /* Linux owes a delayed ACK of delayed_ack (HS-SYNRCVD-11) */
@@ -246,10 +250,6 @@ static void record_pkt(struct diff *d, int side, uint64_t t, bool from_d, const 
             d->h_ws = g->opt.has & TW_HAS_WSCALE;
             d->h_ts = g->opt.has & TW_HAS_TS;
         }
-        if (side == MODEL && (g->flags & (TW_ACK | TW_RST)) == TW_ACK) {
-            d->h_win = g->window;
-            d->h_win_known = true;
-        }
         if (side == MODEL && (g->opt.has & TW_HAS_TS) && !(g->flags & TW_RST)) {
             d->h_tsval = g->opt.ts_val;
             d->h_tsval_known = true;
@@ -277,8 +277,11 @@ static void record_pkt(struct diff *d, int side, uint64_t t, bool from_d, const 
     if (g->flags & TW_SYN) {
         if (!s->iss_known)
             s->first_iss = g->seq;
-        if (!s->iss_known || g->seq != s->iss)
+        if (!s->iss_known || g->seq != s->iss) {
             s->sent_oow_ack = s->stream_known = false; /* a new connection */
+            if (side == MODEL)
+                d->closed = d->h_zero_wnd = d->h_fin = false;
+        }
         s->iss_known = true;
         s->iss = g->seq;
     }
@@ -631,6 +634,16 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
                 d->fin_deferred = false;
                 continue;
             }
+            /* ... and the other way round: Linux's FIN after data the
+             * model has not sent yet (its congestion window, its
+             * segments: the data is not compared). The states part (SND.NXT
+             * and the FIN's place differ). */
+            if (fin_only && side == LINUX && xs->stream_known &&
+                (!ms->stream_known || seq_lt(ms->stream_end, xs->stream_end))) {
+                tolerate("stream: Linux's FIN behind data the model has not sent yet");
+                stop(d, "a tolerated deviation parts the states");
+                return;
+            }
             if (v[q].payload_len && !(v[q].flags & (TW_SYN | TW_RST))) {
                 uint32_t end = v[q].seq + tw_segment_len(&v[q]) - sd->iss;
                 if (!sd->stream_known || seq_lt(sd->stream_end, end))
@@ -679,6 +692,15 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
             stop(d, "a tolerated deviation parts the states");
             return;
         }
+        /* HS-EST-05: after H's FIN, a RST at RCV.NXT-1 resets Linux's
+         * connection (tcp_reset_check in CLOSE-WAIT, CLOSING, LAST-ACK);
+         * the model ignores it (left of the window). Both are silent. */
+        if ((in->flags & TW_RST) && d->h_fin && d->m_at_line.rcv_known && in->seq == d->m_at_line.rcv_nxt - 1 &&
+            nm == 0 && nx == 0) {
+            tolerate("HS-EST-05 RST at RCV.NXT-1 after FIN taken");
+            stop(d, "a tolerated deviation parts the states");
+            return;
+        }
         /* HS-GEN-06 (MUST-7: reset, drop or ignore): a malformed option
          * length where 18 or more option bytes remain: Linux drops the
          * segment (linux_drops_options), the model ignores the option. */
@@ -690,13 +712,13 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
         }
         /* HS-SYNRCVD-06: a SYN at IRS with data or FIN in passive
          * SYN-RECEIVED reaches into the window: the model goes back to
-         * LISTEN silently; Linux takes it for a retransmitted SYN
-         * (tcp_check_req) and re-sends its SYN,ACK, or is silent when
-         * rate-limited. */
-        if (has_flags(in, TW_SYN | TW_RST | TW_ACK, TW_SYN) && tw_segment_len(in) > 1 && d->m_at_line.synrcvd &&
-            d->m_at_line.rcv_known && d->m_at_line.rcv_nxt == in->seq + 1 && nm == 0 &&
-            (nx == 0 || (nx == 1 && has_flags(&xo[0], TW_SYN | TW_ACK | TW_RST | TW_FIN, TW_SYN | TW_ACK) &&
-                         xo[0].seq == d->s[LINUX].iss && xo[0].ack == in->seq + 1))) {
+         * LISTEN silently. Linux (tcp_check_req) takes a bare one for a
+         * retransmitted SYN (its SYN,ACK re-sent, or nothing when
+         * rate-limited); with ACK it truncates the SYN (seq == rcv_isn) and
+         * goes on as for the third ACK (an ACK, nothing, or the listener's
+         * RST for a bad ack). */
+        if (has_flags(in, TW_SYN | TW_RST, TW_SYN) && tw_segment_len(in) > 1 && d->m_at_line.synrcvd &&
+            d->m_at_line.rcv_known && d->m_at_line.rcv_nxt == in->seq + 1 && nm == 0 && nx <= 1) {
             tolerate("HS-SYNRCVD-06 SYN at IRS with data taken as retransmitted");
             stop(d, "a tolerated deviation parts the states");
             return;
@@ -714,6 +736,21 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
                     d->ecn = true;
                     tolerate("HS-LISTEN-05 ECN-setup SYN,ACK");
                 }
+    }
+
+    if (in && (in->flags & TW_FIN) && !(in->flags & (TW_SYN | TW_RST)))
+        for (unsigned k = 0; k < nm; k++)
+            if ((mo[k].flags & TW_ACK) && mo[k].ack == in->seq + tw_segment_len(in))
+                d->h_fin = true;
+    /* H's window as Linux took it: that of H's last segment with ACK that
+     * Linux did not answer as unacceptable (the finding "FIN held back by
+     * a zero window" below). */
+    if (in && (in->flags & TW_ACK) && !(in->flags & TW_RST)) {
+        bool rejected = false;
+        for (unsigned k = 0; k < nx; k++)
+            rejected |= bare_ack(&xo[k]) && oow_reply(&d->s[LINUX], in, &xo[k]);
+        if (!rejected)
+            d->h_zero_wnd = in->window == 0;
     }
 
     while (i < nm || j < nx) {
@@ -749,6 +786,21 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
             finding("finding close with unread data sends RST (RFC 1122 4.2.2.13)")) {
             part = true;
             i++, j++;
+            continue;
+        }
+        /* Finding (RFC 1122 4.2.2.13 SHOULD): new data after close(), or
+         * beyond H's FIN: Linux resets (tcp_rcv_state_process: in
+         * FIN-WAIT-1/2, and in CLOSE-WAIT, CLOSING, LAST-ACK for a segment
+         * starting left of RCV.NXT, with RCV_SHUTDOWN, data beyond RCV.NXT
+         * means tcp_reset and RST <SEQ=SEG.ACK>) where the model takes the
+         * data, or ignores it past a FIN (RFC 9293 3.10.7.4). */
+        if (b && has_flags(b, 0xff, TW_RST) && (d->closed || d->h_fin) && in && (in->flags & TW_ACK) &&
+            in->payload_len &&
+            !(in->flags & (TW_SYN | TW_RST)) && b->seq == in->ack && !has_flags(a, TW_RST, TW_RST) &&
+            finding("finding data after close or FIN draws RST (RFC 1122 4.2.2.13)")) {
+            part = true;
+            i = nm;
+            j = nx;
             continue;
         }
         /* Finding: once the peer has shrunk its window below SND.NXT,
@@ -870,11 +922,11 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
         }
         /* Finding: Linux judges a RST's or SYN's acceptability by the
          * segment's span (tcp_sequence, tcp_in_window): one that starts
-         * left of RCV.NXT but reaches into the window draws its challenge
+         * left of RCV.NXT but reaches it (end_seq >= rcv_wup) draws its challenge
          * ACK; RFC 5961 3.2 (and the model) go by SEG.SEQ and drop it. */
         if (!a && bare_ack(b) && in && (in->flags & (TW_RST | TW_SYN)) && d->s[LINUX].rcv_known &&
             seq_lt(in->seq - d->hdr.remote_isn, d->s[LINUX].rcv_nxt - d->hdr.remote_isn) &&
-            seq_lt(d->s[LINUX].rcv_nxt, in->seq + tw_segment_len(in)) &&
+            !seq_lt(in->seq + tw_segment_len(in), d->s[LINUX].rcv_nxt) &&
             finding("finding RST/SYN left of the window judged by its span")) {
             j++;
             continue;
@@ -890,7 +942,7 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
         }
         /* Finding: Linux holds back a FIN (and data) while the peer's
          * window is zero (tcp_write_xmit's window test); the model sends it. */
-        if (a && !b && (a->flags & TW_FIN) && d->h_win_known && d->h_win == 0 &&
+        if (a && !b && (a->flags & TW_FIN) && d->h_zero_wnd &&
             finding("finding FIN held back by a zero window")) {
             part = true;
             i++;
@@ -1087,6 +1139,8 @@ static void on_line(void *ctx, const struct tw_script_event *e, bool update)
         return;
     }
     compare_line(d, e);
+    if (e->kind == TW_SEV_SYSCALL && e->u.sys.sys == TW_SYS_CLOSE && !is_close_of_listener(d, e))
+        d->closed = true;
     /* received data not yet read (approximately: data arrived since the last read) */
     if (e->kind == TW_SEV_PACKET && e->u.pkt.dir == TW_DIR_IN && e->u.pkt.len)
         d->unread = true;
@@ -1164,7 +1218,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     d->ecn = false;
     d->in_time = false;
     d->delayed = d->fin_deferred = d->unread = false;
-    d->h_ws = d->h_ts = d->h_tsval_known = d->h_win_known = false;
+    d->h_ws = d->h_ts = d->h_tsval_known = d->h_zero_wnd = d->closed = d->h_fin = false;
     d->n_listeners = 0;
     d->n_saved = 0;
     for (int k = 0; k < 2; k++) /* all but the log, which n bounds */
