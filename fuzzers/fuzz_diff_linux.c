@@ -181,6 +181,7 @@ struct diff {
     unsigned line;      /* lines run so far (the current one) */
     struct side s[2];
     struct side m_at_line; /* the model's side before the current line ran (log unused) */
+    struct side x_at_line; /* ... and Linux's */
     /* every line, as each stack ran it (syscall results filled in) */
     struct tw_script_event ev[2][MAX_LINES];
     char shell[256];
@@ -188,11 +189,13 @@ struct diff {
     bool in_time; /* the model's clock is running (a time event) */
     bool h_ws, h_ts;  /* H's SYN of the connection offered window scaling, TS */
     bool pend_ws, pend_ts; /* ... and H's last SYN */
+    uint8_t h_wsv, pend_wsv; /* the shifts they offered */
     bool h_ts_at_line; /* h_ts before the current line */
     bool h_tsval_known;
     uint32_t h_tsval; /* H's last TS val on a non-RST segment */
     struct tw_addr d_addr, h_addr; /* D's and H's addresses */
-    bool h_zero_wnd; /* H's window is zero as Linux took it (compare_line) */
+    bool h_edge_known;
+    uint32_t h_edge;  /* the right edge of H's window as Linux took it (compare_line) */
     bool closed;      /* close() on a connection's socket (not a listener) */
     bool h_fin;       /* the model acknowledged a FIN of H's */
     bool d_fin;       /* the model sent a FIN on the connection */
@@ -258,11 +261,13 @@ static void record_pkt(struct diff *d, int side, uint64_t t, bool from_d, const 
          * SYN,ACK (below); not every SYN of H's that D drops or ACKs. */
         if (side == MODEL && (g->flags & (TW_SYN | TW_RST)) == TW_SYN) {
             d->pend_ws = g->opt.has & TW_HAS_WSCALE;
+            d->pend_wsv = g->opt.wscale > 14 ? 14 : g->opt.wscale;
             d->pend_ts = g->opt.has & TW_HAS_TS;
         }
         if (side == MODEL && (g->flags & (TW_SYN | TW_RST | TW_ACK)) == (TW_SYN | TW_ACK) && s->active &&
             s->iss == s->active_iss && s->acks == 0) {
             d->h_ws = d->pend_ws;
+            d->h_wsv = d->pend_wsv;
             d->h_ts = d->pend_ts;
         }
         if (side == MODEL && g->payload_len && !(g->flags & (TW_SYN | TW_RST))) {
@@ -280,6 +285,7 @@ static void record_pkt(struct diff *d, int side, uint64_t t, bool from_d, const 
     if ((g->flags & (TW_SYN | TW_RST)) == TW_SYN) {
         if (side == MODEL && (g->flags & TW_ACK)) {
             d->h_ws = d->pend_ws;
+            d->h_wsv = d->pend_wsv;
             d->h_ts = d->pend_ts;
         }
         s->synrcvd = g->flags & TW_ACK;
@@ -308,7 +314,7 @@ static void record_pkt(struct diff *d, int side, uint64_t t, bool from_d, const 
         if (!s->iss_known || g->seq != s->iss) {
             s->sent_oow_ack = s->stream_known = false; /* a new connection */
             if (side == MODEL)
-                d->closed = d->h_zero_wnd = d->h_fin = d->d_fin = d->h_data_known = false;
+                d->closed = d->h_edge_known = d->h_fin = d->d_fin = d->h_data_known = false;
         }
         s->iss_known = true;
         s->iss = g->seq;
@@ -547,8 +553,8 @@ static bool has_flags(const struct tw_segment *g, uint8_t mask, uint8_t want)
 }
 
 /* A bare ACK sent in reply to in that is neither the handshake's third ACK
- * nor the acknowledgment of in's data or FIN: one Linux counts against its
- * per-connection limit (tcp_oow_rate_limited, tcp_send_challenge_ack). */
+ * nor the acknowledgment of in's data or FIN: Linux's answer to an
+ * unacceptable segment. */
 static bool oow_reply(const struct side *x, const struct tw_segment *in, const struct tw_segment *ack)
 {
     if ((in->flags & (TW_SYN | TW_ACK | TW_RST)) == (TW_SYN | TW_ACK) && x->active && x->iss == x->active_iss &&
@@ -558,6 +564,23 @@ static bool oow_reply(const struct side *x, const struct tw_segment *in, const s
         ack->ack == in->seq + tw_segment_len(in))
         return false;
     return true;
+}
+
+/* Whether such an ACK (oow_reply) stamps Linux's per-connection limit
+ * (HS-RST-05). tcp_send_challenge_ack always does (a RST or SYN in the
+ * window, an ack beyond SND.NXT or too old); tcp_oow_rate_limited, for a
+ * segment out of the window, skips a segment with data or FIN and no SYN
+ * ("not likely part of an ACK loop"). So for data or FIN: only the
+ * challenge ACK of an acceptable segment whose ack is beyond SND.NXT.
+ * x0 is Linux's side before the line. */
+static bool oow_counted(const struct side *x, const struct side *x0, const struct tw_segment *in,
+                        const struct tw_segment *ack)
+{
+    if ((in->flags & (TW_SYN | TW_RST)) || !(in->payload_len || (in->flags & TW_FIN)))
+        return oow_reply(x, in, ack);
+    uint32_t snd_nxt = x0->iss + (x0->stream_known ? x0->stream_end : 1);
+    bool acceptable = !x0->rcv_known || !seq_lt(in->seq + tw_segment_len(in), x0->rcv_nxt);
+    return acceptable && (in->flags & TW_ACK) && x0->iss_known && seq_lt(snd_nxt, in->ack);
 }
 
 /* HS-GEN-06: whether Linux drops in for its options before any state
@@ -775,20 +798,23 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
                 d->h_fin = true;
     /* H's window as Linux took it: that of H's last segment with ACK that
      * Linux did not answer as unacceptable (the finding "FIN held back by
-     * a zero window" below). */
+     * a full window" below). */
     if (in && (in->flags & TW_ACK) && !(in->flags & TW_RST)) {
         bool rejected = false;
         for (unsigned k = 0; k < nx; k++)
             rejected |= bare_ack(&xo[k]) && oow_reply(&d->s[LINUX], in, &xo[k]);
-        if (!rejected)
-            d->h_zero_wnd = in->window == 0;
+        unsigned shift = !(in->flags & TW_SYN) && d->h_ws && d->s[LINUX].d_ws >= 0 ? d->h_wsv : 0;
+        if (!rejected) {
+            d->h_edge = in->ack + ((uint32_t)in->window << shift);
+            d->h_edge_known = true;
+        }
     }
 
     while (i < nm || j < nx) {
         const struct tw_segment *a = i < nm ? &mo[i] : NULL, *b = j < nx ? &xo[j] : NULL;
         const char *why = a && b ? seg_differs(d, a, b) : "count";
         if (!why) {
-            if (bare_ack(b) && in && oow_reply(&d->s[LINUX], in, b))
+            if (bare_ack(b) && in && oow_counted(&d->s[LINUX], &d->x_at_line, in, b))
                 d->s[LINUX].sent_oow_ack = true;
             i++, j++;
             continue;
@@ -975,9 +1001,11 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
             continue;
         }
         /* Finding: Linux holds back a FIN (and data) while the peer's
-         * window is zero (tcp_write_xmit's window test); the model sends it. */
-        if (a && !b && (a->flags & TW_FIN) && d->h_zero_wnd &&
-            finding("finding FIN held back by a zero window")) {
+         * window has no room (zero, or filled by data in flight:
+         * tcp_write_xmit's tcp_snd_wnd_test); the model sends it. */
+        if (a && !b && (a->flags & TW_FIN) && d->h_edge_known && d->s[LINUX].iss_known &&
+            !seq_lt(d->s[LINUX].iss + (d->s[LINUX].stream_known ? d->s[LINUX].stream_end : 1), d->h_edge) &&
+            finding("finding FIN held back by a full window")) {
             part = true;
             i++;
             continue;
@@ -1034,7 +1062,7 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
      * its request sock (tcp_check_req, last_oow_ack_time) and full socket
      * (tcp_send_challenge_ack, tcp_oow_rate_limited) stamp the same time. */
     for (unsigned k = 0; in && k < nx; k++)
-        if (bare_ack(&xo[k]) && oow_reply(&d->s[LINUX], in, &xo[k]))
+        if (bare_ack(&xo[k]) && oow_counted(&d->s[LINUX], &d->x_at_line, in, &xo[k]))
             d->s[LINUX].sent_oow_ack = true;
     if (part)
         stop(d, "a tolerated deviation parts the states");
@@ -1117,6 +1145,8 @@ static void on_line(void *ctx, const struct tw_script_event *e, bool update)
         d->h_ts_at_line = d->h_ts;
         d->line++;
         /* the model's state the line is built from (all but the log) */
+        memcpy((char *)&d->x_at_line + offsetof(struct side, n), (char *)&d->s[LINUX] + offsetof(struct side, n),
+               sizeof(struct side) - offsetof(struct side, n));
         memcpy((char *)&d->m_at_line + offsetof(struct side, n), (char *)&d->s[MODEL] + offsetof(struct side, n),
                sizeof(struct side) - offsetof(struct side, n));
         for (int k = 0; k < 2; k++)
@@ -1267,7 +1297,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     d->ecn = false;
     d->in_time = false;
     d->delayed = d->fin_deferred = d->unread = false;
-    d->h_ws = d->h_ts = d->pend_ws = d->pend_ts = d->h_tsval_known = d->h_zero_wnd = d->closed = d->h_fin = false;
+    d->h_ws = d->h_ts = d->pend_ws = d->pend_ts = d->h_tsval_known = d->h_edge_known = d->closed = d->h_fin = false;
     d->d_fin = d->h_data_known = false;
     d->n_listeners = 0;
     d->n_saved = 0;
