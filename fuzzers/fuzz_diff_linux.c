@@ -63,6 +63,8 @@
  *  HS-EST-05      after H's FIN, a RST at RCV.NXT-1: Linux resets
  *                 (tcp_reset_check), the model ignores it; ends the
  *                 comparison.
+ *  HS-TS-06       while TS.Recent is 0 Linux applies no PAWS
+ *                 (tcp_paws_check); ends the comparison.
  *  HS-EST-04      an ack below ISS+1 (bytes never sent) draws Linux's
  *                 challenge ACK and the segment is dropped; the model takes
  *                 it (RFC 5961 5.2); ends the comparison.
@@ -270,8 +272,8 @@ static void record_pkt(struct diff *d, int side, uint64_t t, bool from_d, const 
             d->h_wsv = d->pend_wsv;
             d->h_ts = d->pend_ts;
         }
-        if (side == MODEL && g->payload_len && !(g->flags & (TW_SYN | TW_RST))) {
-            uint32_t end = g->seq + g->payload_len;
+        if (side == MODEL && (g->payload_len || (g->flags & TW_FIN)) && !(g->flags & (TW_SYN | TW_RST))) {
+            uint32_t end = g->seq + tw_segment_len(g);
             if (!d->h_data_known || seq_lt(d->h_data_end, end))
                 d->h_data_end = end;
             d->h_data_known = true;
@@ -839,10 +841,13 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
         }
         /* Finding (RFC 1122 4.2.2.13 SHOULD): close() with received data
          * not read: Linux resets (tcp_close) where the model sends FIN. */
-        if (close && has_flags(a, TW_FIN | TW_RST | TW_SYN, TW_FIN) && has_flags(b, TW_RST, TW_RST) && d->unread &&
+        if (close && (has_flags(a, TW_FIN | TW_RST | TW_SYN, TW_FIN) || (!a && d->fin_deferred)) &&
+            has_flags(b, TW_RST, TW_RST) && d->unread &&
             finding("finding close with unread data sends RST (RFC 1122 4.2.2.13)")) {
             part = true;
-            i++, j++;
+            if (a)
+                i++;
+            j++;
             continue;
         }
         /* Finding (RFC 1122 4.2.2.13 SHOULD): new data after close(), or
@@ -1034,6 +1039,29 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
         if (bare_ack(a) && bare_ack(b) && !strcmp(why, "ack") && seq_lt(a->ack, b->ack) && d->h_data_known &&
             !seq_lt(d->h_data_end, b->ack)) {
             tolerate("stream: out-of-order data Linux kept (MAY)");
+            part = true;
+            i++, j++;
+            continue;
+        }
+        /* HS-TS-06: while TS.Recent is 0 (the model's ACK echoes 0) Linux
+         * applies no PAWS (tcp_paws_check), the model drops a segment with
+         * an older TSval and ACKs it. */
+        if (bare_ack(a) && (a->opt.has & TW_HAS_TS) && a->opt.ts_ecr == 0 && in && (in->opt.has & TW_HAS_TS) &&
+            !(in->flags & TW_RST) && (int32_t)in->opt.ts_val < 0 && (!b || seg_differs(d, a, b))) {
+            tolerate("HS-TS-06 no PAWS while TS.Recent is 0");
+            part = true;
+            i = nm;
+            j = nx;
+            continue;
+        }
+        /* Finding: Linux takes a segment that ends at RCV.NXT as
+         * acceptable (tcp_sequence: only end_seq < rcv_wup is old) and
+         * updates TS.Recent from it (tcp_replace_ts_recent); RFC 7323 5.3
+         * R2 rejects it as outside the window first. */
+        if (bare_ack(a) && bare_ack(b) && !strcmp(why, "TS ecr") && in && (in->opt.has & TW_HAS_TS) &&
+            b->opt.ts_ecr == in->opt.ts_val && d->x_at_line.rcv_known &&
+            in->seq + tw_segment_len(in) == d->x_at_line.rcv_nxt && tw_segment_len(in) &&
+            finding("finding a segment ending at RCV.NXT updates TS.Recent")) {
             part = true;
             i++, j++;
             continue;
