@@ -138,7 +138,23 @@ struct side {
     uint32_t rcv_nxt;  /* the ack of D's last segment with ACK */
     bool stream_known;
     uint32_t stream_end; /* the end of D's data sent, relative to its ISS */
+    unsigned n_conns;    /* D's ISS per peer (address, ports) of its SYNs */
+    struct {
+        struct tw_addr peer;
+        uint16_t dport, sport;
+        uint32_t iss;
+    } conns[8];
 };
+
+/* The ISS of the connection D's segment g belongs to (by its peer and
+ * ports), else D's current one: several connections share an input. */
+static uint32_t conn_iss(const struct side *s, const struct tw_segment *g)
+{
+    for (unsigned i = 0; i < s->n_conns; i++)
+        if (s->conns[i].dport == g->dport && s->conns[i].sport == g->sport && tw_addr_equal(&s->conns[i].peer, &g->dst))
+            return s->conns[i].iss;
+    return s->iss;
+}
 
 /* ---- statistics (TW_DIFF_STATS=1) --------------------------------------- */
 
@@ -311,6 +327,18 @@ static void record_pkt(struct diff *d, int side, uint64_t t, bool from_d, const 
         s->rcv_nxt = g->ack;
     }
     if (g->flags & TW_SYN) {
+        unsigned c = 0;
+        while (c < s->n_conns && !(s->conns[c].dport == g->dport && s->conns[c].sport == g->sport &&
+                                   tw_addr_equal(&s->conns[c].peer, &g->dst)))
+            c++;
+        if (c == s->n_conns && c < sizeof(s->conns) / sizeof(s->conns[0]))
+            s->n_conns++;
+        if (c < s->n_conns) {
+            s->conns[c].peer = g->dst;
+            s->conns[c].dport = g->dport;
+            s->conns[c].sport = g->sport;
+            s->conns[c].iss = g->seq;
+        }
         if (!s->iss_known)
             s->first_iss = g->seq;
         if (!s->iss_known || g->seq != s->iss) {
@@ -622,7 +650,7 @@ static const char *seg_differs(const struct diff *d, const struct tw_segment *m,
     if ((m->flags & mask) != (x->flags & mask))
         return "flags";
     bool m_zero = (m->flags & TW_RST) && m->seq == 0, x_zero = (x->flags & TW_RST) && x->seq == 0;
-    if (m_zero != x_zero || (!m_zero && m->seq - d->s[MODEL].iss != x->seq - d->s[LINUX].iss))
+    if (m_zero != x_zero || (!m_zero && m->seq - conn_iss(&d->s[MODEL], m) != x->seq - conn_iss(&d->s[LINUX], x)))
         return "seq (relative to D's ISS)";
     if ((m->flags & TW_ACK) && m->ack != x->ack)
         return "ack";
