@@ -214,6 +214,7 @@ struct diff {
     struct tw_addr d_addr, h_addr; /* D's and H's addresses */
     bool h_edge_known;
     uint32_t h_edge;  /* the right edge of H's window as Linux took it (compare_line) */
+    uint32_t h_una, h_max_wnd; /* the highest ack and the largest window Linux took from H */
     bool closed;      /* close() on a connection's socket (not a listener) */
     bool h_fin;       /* the model acknowledged a FIN of H's */
     bool d_fin;       /* the model sent a FIN on the connection */
@@ -603,16 +604,17 @@ static bool oow_reply(const struct side *x, const struct tw_segment *in, const s
  * ("not likely part of an ACK loop"). So for data or FIN: only the
  * challenge ACK of an acceptable segment whose ack is beyond SND.NXT.
  * x0 is Linux's side before the line. */
-static bool oow_counted(const struct side *x, const struct side *x0, const struct tw_segment *in,
-                        const struct tw_segment *ack)
+static bool oow_counted(const struct diff *d, const struct side *x, const struct side *x0,
+                        const struct tw_segment *in, const struct tw_segment *ack)
 {
     if ((in->flags & (TW_SYN | TW_RST)) || !(in->payload_len || (in->flags & TW_FIN)))
         return oow_reply(x, in, ack);
     uint32_t snd_nxt = x0->iss + (x0->stream_known ? x0->stream_end : 1);
     bool acceptable = !x0->rcv_known || !seq_lt(in->seq + tw_segment_len(in), x0->rcv_nxt);
-    /* too old: below SND.UNA - MAX.SND.WND (SND.UNA >= ISS+1; H's window
-     * at most 65535 << 14) */
-    bool too_old = seq_lt(in->ack, x0->iss + 1 - (65535u << 14));
+    /* too old: below SND.UNA - MAX.SND.WND (tcp_ack, RFC 5961 5.2), as far
+     * as the acks and windows Linux took from H tell */
+    bool too_old = d->h_edge_known ? seq_lt(in->ack, d->h_una - d->h_max_wnd)
+                                   : seq_lt(in->ack, x0->iss + 1 - (65535u << 14));
     return acceptable && (in->flags & TW_ACK) && x0->iss_known && (seq_lt(snd_nxt, in->ack) || too_old);
 }
 
@@ -867,7 +869,12 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
                         (x0->iss_known && seq_lt(snd_nxt, in->ack)) || ((in->flags & TW_SYN) && x0->rcv_known);
         unsigned shift = !(in->flags & TW_SYN) && d->h_ws && d->s[LINUX].d_ws >= 0 ? d->h_wsv : 0;
         if (!rejected) {
-            d->h_edge = in->ack + ((uint32_t)in->window << shift);
+            uint32_t wnd = (uint32_t)in->window << shift;
+            if (!d->h_edge_known || seq_lt(d->h_una, in->ack))
+                d->h_una = in->ack;
+            if (!d->h_edge_known || wnd > d->h_max_wnd)
+                d->h_max_wnd = wnd;
+            d->h_edge = in->ack + wnd;
             d->h_edge_known = true;
         }
     }
@@ -876,7 +883,7 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
         const struct tw_segment *a = i < nm ? &mo[i] : NULL, *b = j < nx ? &xo[j] : NULL;
         const char *why = a && b ? seg_differs(d, a, b) : "count";
         if (!why) {
-            if (bare_ack(b) && in && oow_counted(&d->s[LINUX], &d->x_at_line, in, b))
+            if (bare_ack(b) && in && oow_counted(d, &d->s[LINUX], &d->x_at_line, in, b))
                 d->s[LINUX].sent_oow_ack = true;
             i++, j++;
             continue;
@@ -1151,7 +1158,7 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
      * its request sock (tcp_check_req, last_oow_ack_time) and full socket
      * (tcp_send_challenge_ack, tcp_oow_rate_limited) stamp the same time. */
     for (unsigned k = 0; in && k < nx; k++)
-        if (bare_ack(&xo[k]) && oow_counted(&d->s[LINUX], &d->x_at_line, in, &xo[k]))
+        if (bare_ack(&xo[k]) && oow_counted(d, &d->s[LINUX], &d->x_at_line, in, &xo[k]))
             d->s[LINUX].sent_oow_ack = true;
     if (part)
         stop(d, "a tolerated deviation parts the states");
