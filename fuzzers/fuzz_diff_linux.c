@@ -72,7 +72,17 @@
  *                 segments and challenge ACKs per connection (one per
  *                 tcp_invalid_ratelimit, 500 ms: a whole input): a bare ACK
  *                 of the model's is not required of Linux once Linux has
- *                 sent a bare ACK on that connection.
+ *                 sent one that stamps its limit (oow_counted: a challenge
+ *                 ACK, or the ACK for a segment out of the window without
+ *                 data or FIN), whether matched by the model's or by
+ *                 another tolerance.
+ * And where the stacks differ by their own free choices (each counted):
+ * the receive windows (a segment between the two right edges), the
+ * stream (data is not compared: a FIN behind data the other stack has not
+ * sent, an ACK one stack carries on its data, H acking data Linux has not
+ * sent, out-of-order data Linux keeps), and findings (finding(): Linux
+ * behaviour beyond the handshake that linux.tsv does not declare, see
+ * docs/fuzzing.md; TW_DIFF_STRICT=1 makes them divergences).
  *
  * Set-up: the namespace is made once per process (LLVMFuzzerInitialize;
  * the adapter makes a fresh one only when a run left something it could
