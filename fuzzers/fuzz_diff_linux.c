@@ -234,6 +234,7 @@ struct diff {
     unsigned n_listeners;
     bool delayed; /* Linux owes a delayed ACK of delayed_ack (HS-SYNRCVD-11) */
     bool fin_deferred; /* the model's FIN went with the stream (compare_line) */
+    bool fin_on_data[2]; /* a stack's FIN rode on its data (not compared) */
     bool unread;       /* H sent data since the last read */
     uint32_t delayed_ack;
     /* sysctls written for this input, to restore */
@@ -714,6 +715,12 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
      * whose next segments leave only as the TAP is read. They are taken
      * out here; the data's effect is seen in the ACKs and states that
      * follow. (stream_end keeps how far each stack got.) */
+    for (int side = 0; side < 2; side++) /* FINs on data first: both sides' */
+        for (unsigned q = 0; q < (side == MODEL ? nm : nx); q++) {
+            const struct tw_segment *g = side == MODEL ? &mo[q] : &xo[q];
+            if (g->payload_len && (g->flags & TW_FIN) && !(g->flags & (TW_SYN | TW_RST)))
+                d->fin_on_data[side] = true;
+        }
     bool data_ack_known[2] = {false, false};
     uint32_t data_ack[2] = {0, 0}; /* the ack the line's data segments carried */
     for (int side = 0; side < 2; side++) {
@@ -725,6 +732,12 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
              * stream: Linux sends it after that data, on a later line. */
             bool fin_only = (v[q].flags & (TW_FIN | TW_SYN | TW_RST)) == TW_FIN && !v[q].payload_len;
             struct side *xs = &d->s[LINUX], *ms = &d->s[MODEL];
+            /* the other stack's FIN rode on its data (taken out below) */
+            if (fin_only && d->fin_on_data[1 - side]) {
+                d->fin_on_data[1 - side] = false;
+                tolerate("stream: a FIN the other stack sent on its data");
+                continue;
+            }
             if (fin_only && side == MODEL && ms->stream_known &&
                 (!xs->stream_known || seq_lt(xs->stream_end, ms->stream_end))) {
                 d->fin_deferred = true;
@@ -899,10 +912,12 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
             continue;
         }
         /* HS-OPEN-07: ABORT's RST carries ACK on Linux; its seq is
-         * SND.NXT, or the right edge of the peer's window when SND.NXT lies
-         * beyond it (tcp_acceptable_seq). */
+         * SND.NXT (after the data Linux sent: not compared), or the right
+         * edge of the peer's window when SND.NXT lies beyond it
+         * (tcp_acceptable_seq). */
         if (close && has_flags(a, 0xff, TW_RST) && has_flags(b, 0xff, TW_RST | TW_ACK) &&
-            !seq_lt(a->seq - d->s[MODEL].iss, b->seq - d->s[LINUX].iss)) {
+            (!seq_lt(a->seq - d->s[MODEL].iss, b->seq - d->s[LINUX].iss) ||
+             (d->s[LINUX].stream_known && b->seq - d->s[LINUX].iss == d->s[LINUX].stream_end))) {
             tolerate("HS-OPEN-07 RST,ACK on abort");
             i++, j++;
             continue;
@@ -1414,6 +1429,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     d->ecn = false;
     d->in_time = false;
     d->delayed = d->fin_deferred = d->unread = false;
+    d->fin_on_data[0] = d->fin_on_data[1] = false;
     d->h_ws = d->h_ts = d->pend_ws = d->pend_ts = d->h_tsval_known = d->h_edge_known = d->closed = d->h_fin = false;
     d->d_fin = d->h_data_known = false;
     d->n_listeners = 0;
