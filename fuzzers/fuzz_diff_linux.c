@@ -622,10 +622,12 @@ static bool oow_counted(const struct diff *d, const struct side *x, const struct
         return oow_reply(x, in, ack);
     uint32_t snd_nxt = x0->iss + (x0->stream_known ? x0->stream_end : 1);
     bool acceptable = !x0->rcv_known || !seq_lt(in->seq + tw_segment_len(in), x0->rcv_nxt);
-    /* too old: below SND.UNA - MAX.SND.WND (tcp_ack, RFC 5961 5.2), as far
-     * as the acks and windows Linux took from H tell */
-    bool too_old = d->h_edge_known ? seq_lt(in->ack, d->h_una - d->h_max_wnd)
-                                   : seq_lt(in->ack, x0->iss + 1 - (65535u << 14));
+    /* too old: below SND.UNA - min(MAX.SND.WND, bytes acked) (tcp_ack:
+     * RFC 5961 5.2, and "do not accept ACK for bytes we never sent",
+     * HS-EST-04), as far as the acks and windows Linux took from H tell */
+    uint32_t acked = d->h_edge_known && x0->iss_known && seq_lt(x0->iss + 1, d->h_una) ? d->h_una - (x0->iss + 1) : 0;
+    uint32_t max_wnd = d->h_edge_known ? (d->h_max_wnd < acked ? d->h_max_wnd : acked) : 0;
+    bool too_old = seq_lt(in->ack, (d->h_edge_known ? d->h_una : x0->iss + 1) - max_wnd);
     return acceptable && (in->flags & TW_ACK) && x0->iss_known && (seq_lt(snd_nxt, in->ack) || too_old);
 }
 
