@@ -63,6 +63,9 @@
  *  HS-EST-05      after H's FIN, a RST at RCV.NXT-1: Linux resets
  *                 (tcp_reset_check), the model ignores it; ends the
  *                 comparison.
+ *  HS-LISTEN-09   a new SYN to a listener whose backlog (1) is taken:
+ *                 Linux drops it or answers with a SYN cookie; ends the
+ *                 comparison.
  *  HS-TS-06       while TS.Recent is 0 Linux applies no PAWS
  *                 (tcp_paws_check); ends the comparison.
  *  HS-EST-04      an ack below ISS+1 (bytes never sent) draws Linux's
@@ -859,6 +862,21 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
         if (has_flags(in, TW_SYN | TW_RST, TW_SYN) && tw_segment_len(in) > 1 && d->m_at_line.synrcvd &&
             d->m_at_line.rcv_known && d->m_at_line.rcv_nxt == in->seq + 1 && nm == 0 && nx <= 1) {
             tolerate("HS-SYNRCVD-06 SYN at IRS with data taken as retransmitted");
+            stop(d, "a tolerated deviation parts the states");
+            return;
+        }
+        /* HS-LISTEN-09 (by its wording: under a full SYN queue or
+         * backlog D may drop or use SYN cookies): the listener's backlog is
+         * 1 (listen(fd, 1)); with a request or an unaccepted connection
+         * already there Linux drops a new SYN (tcp_conn_request:
+         * sk_acceptq_is_full) or answers with a cookie (inet_csk_reqsk_
+         * queue_is_full, tcp_syncookies=1: MSS only, no TS, WS, SACK). */
+        if (has_flags(in, TW_SYN | TW_ACK | TW_RST, TW_SYN) && d->x_at_line.n_conns >= 1 && nm >= 1 &&
+            has_flags(&mo[0], TW_SYN | TW_ACK | TW_RST, TW_SYN | TW_ACK) &&
+            (nx == 0 || (nx == 1 && has_flags(&xo[0], TW_SYN | TW_ACK | TW_RST, TW_SYN | TW_ACK) &&
+                         !(xo[0].opt.has & (TW_HAS_TS | TW_HAS_WSCALE | TW_HAS_SACKOK)) &&
+                         (mo[0].opt.has & (TW_HAS_TS | TW_HAS_WSCALE | TW_HAS_SACKOK))))) {
+            tolerate(nx ? "HS-LISTEN-09 SYN cookie (SYN queue full)" : "HS-LISTEN-09 SYN dropped (backlog full)");
             stop(d, "a tolerated deviation parts the states");
             return;
         }
