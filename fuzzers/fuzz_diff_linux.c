@@ -175,7 +175,7 @@ struct counter {
     const char *name;
     unsigned long n;
 };
-static struct counter g_stops[32], g_tolerated[48];
+static struct counter g_stops[32], g_tolerated[64];
 static unsigned long g_inputs, g_compared_inputs, g_compared_lines;
 static bool g_stats;
 
