@@ -952,8 +952,9 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
             continue;
         }
         /* Finding (RFC 1122 4.2.2.13 SHOULD): close() with received data
-         * not read: Linux resets (tcp_close) where the model sends FIN. */
-        if (close && (has_flags(a, TW_FIN | TW_RST | TW_SYN, TW_FIN) || (!a && d->fin_deferred)) &&
+         * not read: Linux resets (tcp_close) where the model sends FIN (or
+         * queues it behind its data). */
+        if (close && (has_flags(a, TW_FIN | TW_RST | TW_SYN, TW_FIN) || !a) &&
             has_flags(b, TW_RST, TW_RST) && d->unread &&
             finding("finding close with unread data sends RST (RFC 1122 4.2.2.13)")) {
             part = true;
