@@ -668,7 +668,12 @@ static const char *seg_differs(const struct diff *d, const struct tw_segment *m,
     if ((m->flags & mask) != (x->flags & mask))
         return "flags";
     bool m_zero = (m->flags & TW_RST) && m->seq == 0, x_zero = (x->flags & TW_RST) && x->seq == 0;
-    if (m_zero != x_zero || (!m_zero && m->seq - conn_iss(&d->s[MODEL], m) != x->seq - conn_iss(&d->s[LINUX], x)))
+    /* a RST <SEQ=SEG.ACK> on both: H's ack, as each stack received it */
+    const struct tw_segment *mi = line_in(d, MODEL), *xi = line_in(d, LINUX);
+    bool seg_ack = (m->flags & TW_RST) && (x->flags & TW_RST) && mi && xi && (mi->flags & TW_ACK) &&
+                   (xi->flags & TW_ACK) && m->seq == mi->ack && x->seq == xi->ack;
+    if (m_zero != x_zero ||
+        (!m_zero && !seg_ack && m->seq - conn_iss(&d->s[MODEL], m) != x->seq - conn_iss(&d->s[LINUX], x)))
         return "seq (relative to D's ISS)";
     if ((m->flags & TW_ACK) && m->ack != x->ack)
         return "ack";
@@ -1152,7 +1157,7 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
          * (tcp_rcv_state_process: no tcp_data_queue, no ACK scheduled);
          * the model ignores the text and ACKs. */
         if (bare_ack(a) && !b && d->h_fin && in && in->payload_len && !(in->flags & (TW_SYN | TW_RST)) &&
-            d->x_at_line.rcv_known && !seq_lt(in->seq, d->x_at_line.rcv_nxt) &&
+            d->x_at_line.rcv_known && !seq_lt(in->seq, d->x_at_line.rcv_nxt) && a->ack == d->x_at_line.rcv_nxt &&
             finding("finding text after H's FIN dropped without ACK")) {
             i++;
             continue;
