@@ -719,6 +719,19 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
 {
     struct tw_segment mo[MAX_OUT], xo[MAX_OUT];
     unsigned nm = line_out(d, MODEL, mo), nx = line_out(d, LINUX, xo);
+    /* HS-RST-05: every bare ACK Linux sent for an unacceptable segment
+     * counts against its limit, also one that a tolerance below matched
+     * with the model's (e.g. without TS, HS-TS-03), one the model carried
+     * on its data, or one that stands alone: its request sock
+     * (tcp_check_req, last_oow_ack_time) and full socket
+     * (tcp_send_challenge_ack, tcp_oow_rate_limited) stamp the same time.
+     * Applied once the line is compared. */
+    bool stamped = false;
+    {
+        const struct tw_segment *xin = line_in(d, LINUX);
+        for (unsigned k = 0; xin && k < nx; k++)
+            stamped |= bare_ack(&xo[k]) && oow_counted(d, &d->s[LINUX], &d->x_at_line, xin, &xo[k]);
+    }
     /* Data segments are not compared line by line: how much a line sends
      * is the initial window (Linux: 10 segments, RFC 6928; the model: RFC
      * 3390), congestion control, Nagle and on Linux TCP Small Queues,
@@ -1224,14 +1237,8 @@ static void compare_line(struct diff *d, const struct tw_script_event *e)
         }
         return;
     }
-    /* HS-RST-05: every bare ACK Linux sent for an unacceptable segment
-     * counts against its limit, also one that a tolerance above matched
-     * with the model's (e.g. without TS, HS-TS-03) or that stands alone:
-     * its request sock (tcp_check_req, last_oow_ack_time) and full socket
-     * (tcp_send_challenge_ack, tcp_oow_rate_limited) stamp the same time. */
-    for (unsigned k = 0; in && k < nx; k++)
-        if (bare_ack(&xo[k]) && oow_counted(d, &d->s[LINUX], &d->x_at_line, in, &xo[k]))
-            d->s[LINUX].sent_oow_ack = true;
+    if (stamped)
+        d->s[LINUX].sent_oow_ack = true;
     if (part)
         stop(d, "a tolerated deviation parts the states");
     /* Teardown is outside the model (target/tcb.c: FIN-WAIT-1 goes to no
