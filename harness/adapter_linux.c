@@ -110,6 +110,18 @@ static void diag_fill_id(struct inet_diag_sockid *id, int af, const struct tuple
     id->idiag_cookie[1] = INET_DIAG_NOCOOKIE;
 }
 
+/* A sock_diag request for TCP sockets of one family in every state. */
+static void diag_req_init(struct diag_req *q, uint16_t type, uint16_t flags, int af)
+{
+    memset(q, 0, sizeof(*q));
+    q->nlh.nlmsg_len = sizeof(*q);
+    q->nlh.nlmsg_type = type;
+    q->nlh.nlmsg_flags = flags;
+    q->r.sdiag_family = (uint8_t)af;
+    q->r.sdiag_protocol = IPPROTO_TCP;
+    q->r.idiag_states = ~0u;
+}
+
 /* The Linux state of the socket with this exact 4-tuple, or -1. */
 static int diag_state(int af, const struct tuple *t)
 {
@@ -118,13 +130,7 @@ static int diag_state(int af, const struct tuple *t)
     ssize_t n;
     if (g_diag < 0)
         return -1;
-    memset(&q, 0, sizeof(q));
-    q.nlh.nlmsg_len = sizeof(q);
-    q.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-    q.nlh.nlmsg_flags = NLM_F_REQUEST;
-    q.r.sdiag_family = (uint8_t)af;
-    q.r.sdiag_protocol = IPPROTO_TCP;
-    q.r.idiag_states = ~0u;
+    diag_req_init(&q, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, af);
     diag_fill_id(&q.r.id, af, t);
     if (send(g_diag, &q, sizeof(q), 0) < 0)
         return -1;
@@ -147,13 +153,7 @@ static int diag_destroy_id(int af, const struct inet_diag_sockid *id)
         struct nlmsghdr h;
         struct nlmsgerr e;
     } ack;
-    memset(&q, 0, sizeof(q));
-    q.nlh.nlmsg_len = sizeof(q);
-    q.nlh.nlmsg_type = SOCK_DESTROY;
-    q.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-    q.r.sdiag_family = (uint8_t)af;
-    q.r.sdiag_protocol = IPPROTO_TCP;
-    q.r.idiag_states = ~0u;
+    diag_req_init(&q, SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, af);
     q.r.id = *id;
     if (send(g_diag, &q, sizeof(q), 0) < 0 || recv(g_diag, &ack, sizeof(ack), 0) < (ssize_t)sizeof(ack) ||
         ack.h.nlmsg_type != NLMSG_ERROR)
@@ -174,13 +174,7 @@ static int diag_sweep(int af, unsigned *found)
     int left = 0;
     if (g_diag < 0)
         return -1;
-    memset(&q, 0, sizeof(q));
-    q.nlh.nlmsg_len = sizeof(q);
-    q.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-    q.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    q.r.sdiag_family = (uint8_t)af;
-    q.r.sdiag_protocol = IPPROTO_TCP;
-    q.r.idiag_states = ~0u;
+    diag_req_init(&q, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, af);
     if (send(g_diag, &q, sizeof(q), 0) < 0)
         return -1;
     while (!done) {
