@@ -127,7 +127,7 @@ static void take(struct tw_tcb *c, enum tw_row r, struct tw_out *out)
 static bool addr_is_v4(const struct tw_addr *a) { return a->family == 4; }
 
 /* Not a unicast address: broadcast, multicast, unspecified (MUST-46, MUST-57). */
-static bool addr_is_nonunicast(const struct tw_addr *a)
+bool tw_addr_is_nonunicast(const struct tw_addr *a)
 {
     static const uint8_t zero[16];
     if (addr_is_v4(a)) {
@@ -140,14 +140,12 @@ static bool addr_is_nonunicast(const struct tw_addr *a)
     return true;
 }
 
-bool tw_addr_is_nonunicast(const struct tw_addr *a) { return addr_is_nonunicast(a); }
-
 /* A source that cannot be a peer: non-unicast, or loopback from the wire
  * (RFC 1122 4.2.3.10, MUST-63). */
 static bool addr_is_bad_source(const struct tw_addr *a)
 {
     static const uint8_t loop6[16] = {[15] = 1};
-    if (addr_is_nonunicast(a))
+    if (tw_addr_is_nonunicast(a))
         return true;
     if (addr_is_v4(a))
         return a->bytes[0] == 127;
@@ -435,7 +433,7 @@ enum tw_verdict tw_open_active(struct tw_tcb *c, const struct tw_env *env,
     if (c->state != TW_CLOSED && c->state != TW_LISTEN)
         return TW_V_CALL_ILLEGAL;
     /* MUST-46: an OPEN to a broadcast or multicast address fails locally. */
-    if (!raddr || addr_is_nonunicast(raddr) || rport == 0 || !laddr ||
+    if (!raddr || tw_addr_is_nonunicast(raddr) || rport == 0 || !laddr ||
         laddr->family != raddr->family)
         return TW_V_OPEN_BAD_REMOTE;
     enum tw_row row = c->state == TW_LISTEN ? TW_ROW_T10 : TW_ROW_T2;
@@ -579,7 +577,7 @@ enum tw_verdict tw_closed_input(const struct tw_segment *seg, struct tw_out *out
     }
     /* MUST-57, RFC 1122 4.2.3.10: nothing addressed to (or claiming to come
      * from) a broadcast or multicast address is ever answered. */
-    if (addr_is_nonunicast(&seg->dst) || addr_is_bad_source(&seg->src)) {
+    if (tw_addr_is_nonunicast(&seg->dst) || addr_is_bad_source(&seg->src)) {
         mark(out, TW_ROW_E3C);
         return TW_V_NON_UNICAST_DROPPED;
     }
@@ -613,7 +611,7 @@ static enum tw_verdict input_listen(struct tw_tcb *c, const struct tw_env *env,
     }
     /* MUST-57/-63, RFC 1122 3.2.1.3: nothing to or from a non-unicast
      * address is answered, a SYN (step 3) or an ACK (step 2) alike. */
-    if (addr_is_nonunicast(&seg->dst) || addr_is_bad_source(&seg->src)) {
+    if (tw_addr_is_nonunicast(&seg->dst) || addr_is_bad_source(&seg->src)) {
         take(c, TW_ROW_E0, out);
         return TW_V_LISTEN_BAD_ADDRESS_DROPPED;
     }
